@@ -1,0 +1,89 @@
+# License: BSD 3 clause
+"""The SEW training loss (paper eqs. 1-9) as a torch criterion."""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._cca import cca_loss
+
+# Order matters: it is the order of eq. 9 and of the error message that names
+# the first loss component to become non-finite.
+COMPONENTS = (
+    "translation_loss",  # L_tr, eq. 1
+    "reconstruction_loss",  # L_ae, eq. 2
+    "alignment_loss",  # L_al, eq. 3
+    "prediction_loss",  # L_pr, eq. 8
+)
+
+
+def ccc_loss(y_pred, y_true):
+    """``1 - CCC`` per output column, averaged (population moments).
+
+    Differentiable counterpart of :func:`sewlearn.ccc_score`; 0 is perfect
+    agreement, 2 perfect disagreement. A batch where both columns are constant
+    and equal has loss 0.
+    """
+    if y_pred.ndim == 1:
+        y_pred, y_true = y_pred[:, None], y_true[:, None]
+    mu_p, mu_t = y_pred.mean(0), y_true.mean(0)
+    var_p = y_pred.var(0, unbiased=False)
+    var_t = y_true.var(0, unbiased=False)
+    cov = ((y_pred - mu_p) * (y_true - mu_t)).mean(0)
+    denom = var_p + var_t + (mu_p - mu_t) ** 2
+    eps = torch.finfo(y_pred.dtype).tiny
+    ccc = torch.where(denom > 0, 2 * cov / denom.clamp_min(eps), torch.ones_like(cov))
+    return (1 - ccc).mean()
+
+
+class SEWLoss(nn.Module):
+    """``alpha*L_tr + beta*L_ae + gamma*L_al + L_pr`` (eq. 9), with its parts.
+
+    ``forward(out, y)`` takes the dict returned by
+    :class:`sewlearn._modules.SEWModule` and returns ``(total, parts)``; parts
+    absent from ``out`` (blocks not built, no strong modality) are skipped.
+    """
+
+    def __init__(
+        self,
+        *,
+        alpha=1.0,
+        beta=1.0,
+        gamma=1.0,
+        n_components=10,
+        r1=1e-3,
+        r2=1e-3,
+        prediction_loss="mse",
+    ):
+        super().__init__()
+        self.alpha, self.beta, self.gamma = alpha, beta, gamma
+        self.n_components, self.r1, self.r2 = n_components, r1, r2
+        self.prediction_loss = prediction_loss
+
+    def forward(self, out, y):
+        y_pred = out["y_pred"]
+        y = y.reshape(y_pred.shape)
+        if self.prediction_loss == "ccc":
+            parts = {"prediction_loss": ccc_loss(y_pred, y)}
+        else:
+            parts = {"prediction_loss": F.mse_loss(y_pred, y)}
+        total = parts["prediction_loss"]
+        if "translation" in out:
+            parts["translation_loss"] = F.mse_loss(out["translation"], out["strong"])
+            total = total + self.alpha * parts["translation_loss"]
+        if "reconstruction" in out:
+            parts["reconstruction_loss"] = F.mse_loss(
+                out["reconstruction"], out["strong"]
+            )
+            total = total + self.beta * parts["reconstruction_loss"]
+        if "strong_code" in out and self.gamma != 0:
+            # L_al = -CCA(m_ss, m_sw); r1 regularises the strong view, r2 the weak.
+            parts["alignment_loss"] = cca_loss(
+                out["strong_code"],
+                out["weak_code"],
+                n_components=self.n_components,
+                r1=self.r1,
+                r2=self.r2,
+            )
+            total = total + self.gamma * parts["alignment_loss"]
+        return total, parts

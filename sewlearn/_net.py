@@ -1,0 +1,166 @@
+# License: BSD 3 clause
+"""skorch plumbing shared by the sewlearn estimators.
+
+skorch's default data path indexes a ``Dataset`` one sample at a time and
+collates the samples back into a batch; for the small dense networks of SEW
+that per-sample work costs more than the step itself. Here the data stay
+whole tensors (on the training device) and each batch is one slice or one
+gather, while everything else (callbacks, history, early stopping, printing)
+is skorch's own.
+"""
+
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.history import History
+
+__all__ = [
+    "TensorDictDataset",
+    "TensorBatchIterator",
+    "RandomValidSplit",
+    "LossPartsNet",
+    "make_callbacks",
+    "epoch_history",
+]
+
+
+class TensorDictDataset(torch.utils.data.Dataset):
+    """A dict of equally long tensors (the model inputs) and an optional target."""
+
+    def __init__(self, X, y=None):
+        self.X = X
+        self.y = y
+        self.n_samples = len(next(iter(X.values())))
+
+    def __len__(self):
+        return self.n_samples
+
+    def __getitem__(self, i):
+        return self.take(i)
+
+    def take(self, index):
+        """Rows ``index`` (an int, a slice or an index tensor) as ``(X, y)``."""
+        Xi = {k: v[index] for k, v in self.X.items()}
+        return Xi, (None if self.y is None else self.y[index])
+
+    def subset(self, index):
+        return TensorDictDataset(*self.take(index))
+
+
+class TensorBatchIterator:
+    """Batches of a :class:`TensorDictDataset` by slicing, without a DataLoader.
+
+    Takes the arguments skorch passes to ``iterator_train`` /
+    ``iterator_valid``. Shuffling draws from torch's global generator, which
+    the estimators seed from ``random_state``.
+    """
+
+    def __init__(self, dataset, batch_size=32, shuffle=False, **kwargs):
+        if not isinstance(dataset, TensorDictDataset):
+            raise TypeError("TensorBatchIterator needs a TensorDictDataset.")
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            device = next(iter(self.dataset.X.values())).device
+            order = torch.randperm(n).to(device)
+            for start in range(0, n, self.batch_size):
+                yield self.dataset.take(order[start : start + self.batch_size])
+        else:
+            for start in range(0, n, self.batch_size):
+                yield self.dataset.take(slice(start, start + self.batch_size))
+
+
+class RandomValidSplit:
+    """Hold out a random ``fraction`` of the samples for validation."""
+
+    def __init__(self, fraction, random_state):
+        self.fraction = fraction
+        self.random_state = random_state
+
+    def __call__(self, dataset, y=None, **fit_params):
+        n = len(dataset)
+        n_valid = max(1, int(round(self.fraction * n)))
+        if n - n_valid < 2:
+            raise ValueError(
+                f"validation_fraction={self.fraction} leaves fewer than 2 "
+                f"training samples out of {n}."
+            )
+        perm = np.random.default_rng(self.random_state).permutation(n)
+        valid = torch.as_tensor(np.sort(perm[:n_valid]))
+        train = torch.as_tensor(np.sort(perm[n_valid:]))
+        return dataset.subset(train), dataset.subset(valid)
+
+
+class LossPartsNet(NeuralNet):
+    """A ``NeuralNet`` whose criterion returns ``(total, parts)``.
+
+    Each part is recorded per batch as ``train_<part>`` / ``valid_<part>``
+    (``PassthroughScoring`` callbacks turn them into epoch averages) and
+    checked: a non-finite part stops training with an error that names it,
+    instead of finishing with NaN weights.
+    """
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, TensorDictDataset):
+            return X
+        return TensorDictDataset(X, y)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        total, parts = self.criterion_(y_pred, y_true)
+        prefix = "train_" if training else "valid_"
+        values = {name: part.item() for name, part in parts.items()}
+        for name, value in values.items():
+            self.history.record_batch(prefix + name, value)
+        broken = [name for name, value in values.items() if not math.isfinite(value)]
+        if broken or not torch.isfinite(total):
+            raise FloatingPointError(
+                f"Training diverged in epoch {len(self.history)}: "
+                f"{', '.join(broken) or 'the total loss'} became non-finite "
+                f"({', '.join(f'{k}={v:.4g}' for k, v in values.items())}). "
+                "Try a lower learning rate (lr), a larger CCA ridge (r1, r2), "
+                "or a larger batch_size."
+            )
+        return total
+
+
+def make_callbacks(parts, *, validation, early_stopping, patience, tol, verbose):
+    """skorch callbacks: epoch averages of each loss part, early stopping, progress."""
+    callbacks = []
+    for part in parts:
+        callbacks.append(
+            (f"train_{part}", PassthroughScoring(name=f"train_{part}", on_train=True))
+        )
+        if validation:
+            callbacks.append((f"valid_{part}", PassthroughScoring(name=f"valid_{part}")))
+    if early_stopping:
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_prediction_loss",
+                    patience=patience,
+                    threshold=tol,
+                    threshold_mode="abs",
+                    load_best=True,
+                    sink=print if verbose else (lambda *a, **k: None),
+                ),
+            )
+        )
+    if verbose >= 2:
+        callbacks.append(("progress_bar", ProgressBar()))
+    return callbacks
+
+
+def epoch_history(history):
+    """The epoch-level entries of a skorch ``History``, without per-batch rows."""
+    return History({k: v for k, v in row.items() if k != "batches"} for row in history)

@@ -1,0 +1,585 @@
+# License: BSD 3 clause
+"""SEW (Stronger Enhancing Weaker) estimators."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._losses import COMPONENTS, SEWLoss
+from ._modules import ACTIVATIONS, DeployedSEW, SEWModule
+from ._net import (
+    LossPartsNet,
+    RandomValidSplit,
+    TensorBatchIterator,
+    epoch_history,
+    make_callbacks,
+)
+
+__all__ = ["SEWRegressor"]
+
+_OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+# Rows per forward pass at predict time: bounds memory, large enough for speed.
+_PREDICT_CHUNK = 16384
+
+
+def _check_layer_sizes(sizes, name):
+    sizes = tuple(sizes)
+    if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+        raise ValueError(f"{name} must hold positive integers, got {sizes!r}.")
+    return tuple(int(s) for s in sizes)
+
+
+def _to_tensor(array, device):
+    """A float32 tensor on ``device``; read-only arrays (memmaps) are copied."""
+    array = np.require(array, dtype=np.float32, requirements="W")
+    return torch.from_numpy(array).to(device)
+
+
+def _seed_from(random_state):
+    """An int seed for torch, drawn from a scikit-learn ``random_state``."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+class _BaseSEW(BaseEstimator):
+    """Shared machinery of the SEW estimators: validation, training, deployment.
+
+    Subclasses fix the task: how ``y`` is validated and encoded, the width of
+    the head's output and how outputs become predictions.
+    """
+
+    _parameter_constraints = {
+        "weak_hidden_layer_sizes": ["array-like"],
+        "strong_hidden_layer_sizes": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "regressor": [StrOptions({"mlp", "gru"})],
+        "regressor_hidden_layer_sizes": ["array-like"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "n_cca_components": [Interval(Integral, 1, None, closed="left"), None],
+        "r1": [Interval(Real, 0, None, closed="neither")],
+        "r2": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        weak_hidden_layer_sizes=(512, 256),
+        strong_hidden_layer_sizes=(108,),
+        latent_dim=128,
+        activation="tanh",
+        regressor="mlp",
+        regressor_hidden_layer_sizes=(120,),
+        alpha=1.0,
+        beta=1.0,
+        gamma=1.0,
+        n_cca_components=10,
+        r1=1e-3,
+        r2=1e-3,
+        optimizer="sgd",
+        lr=1e-3,
+        momentum=0.7,
+        weight_decay=1e-4,
+        batch_size=32,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.weak_hidden_layer_sizes = weak_hidden_layer_sizes
+        self.strong_hidden_layer_sizes = strong_hidden_layer_sizes
+        self.latent_dim = latent_dim
+        self.activation = activation
+        self.regressor = regressor
+        self.regressor_hidden_layer_sizes = regressor_hidden_layer_sizes
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.n_cca_components = n_cca_components
+        self.r1 = r1
+        self.r2 = r2
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- task hooks, set by subclasses ---------------------------------------
+    def _validate_targets(self, X, y):
+        raise NotImplementedError
+
+    def _prediction_loss(self):
+        raise NotImplementedError
+
+    # -- training ------------------------------------------------------------
+    def _validate_strong(self, X, X_strong):
+        if X_strong is None:
+            return None
+        X_strong = check_array(
+            X_strong,
+            dtype=(np.float64, np.float32),
+            input_name="X_strong",
+            ensure_min_samples=2,
+        )
+        if X_strong.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X_strong has {X_strong.shape[0]} samples but X has "
+                f"{X.shape[0]}; they must be paired row by row."
+            )
+        # No Pipeline step reaches X_strong, so it is standardised here: the
+        # reconstruction losses then weigh every strong feature alike.
+        return StandardScaler().fit_transform(X_strong).astype(np.float32)
+
+    def _loss_parts(self, has_strong):
+        """Which parts of eq. 9 this configuration trains, in eq. 9's order.
+
+        Only ``L_tr`` (alpha) and ``L_al`` (gamma) reach ``W_E``; with both
+        weights 0 the strong auto-encoder cannot change the deployed blocks,
+        so it is not trained at all and the fit is the uni-modal one.
+        """
+        if not has_strong or (self.alpha == 0 and self.gamma == 0):
+            return ("prediction_loss",)
+        weights = {
+            "translation_loss": self.alpha,
+            "reconstruction_loss": self.beta,
+            "alignment_loss": self.gamma,
+            "prediction_loss": 1.0,
+        }
+        return tuple(name for name in COMPONENTS if weights[name] > 0)
+
+    def _build_net(self, n_weak, n_strong, n_outputs, parts, seed):
+        module_kwargs = dict(
+            n_weak=n_weak,
+            n_strong=n_strong,
+            n_outputs=n_outputs,
+            weak_hidden=_check_layer_sizes(
+                self.weak_hidden_layer_sizes, "weak_hidden_layer_sizes"
+            ),
+            strong_hidden=_check_layer_sizes(
+                self.strong_hidden_layer_sizes, "strong_hidden_layer_sizes"
+            ),
+            latent_dim=self.latent_dim,
+            activation=self.activation,
+            regressor=self.regressor,
+            regressor_hidden=_check_layer_sizes(
+                self.regressor_hidden_layer_sizes, "regressor_hidden_layer_sizes"
+            ),
+            build_translator="translation_loss" in parts,
+            # S_E serves both the auto-encoder (beta) and the alignment (gamma).
+            build_strong_encoder=bool({"reconstruction_loss", "alignment_loss"}
+                                      & set(parts)),
+            build_strong_decoder="reconstruction_loss" in parts,
+        )
+        optimizer_kwargs = {"weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            optimizer_kwargs["momentum"] = self.momentum
+        return LossPartsNet(
+            module=SEWModule,
+            criterion=SEWLoss,
+            optimizer=_OPTIMIZERS[self.optimizer],
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=TensorBatchIterator,
+            iterator_valid=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            train_split=(
+                RandomValidSplit(self.validation_fraction, seed)
+                if self.early_stopping
+                else None
+            ),
+            callbacks=make_callbacks(
+                parts,
+                validation=self.early_stopping,
+                early_stopping=self.early_stopping,
+                patience=self.n_iter_no_change,
+                tol=self.tol,
+                verbose=self.verbose,
+            ),
+            device=self.device,
+            verbose=self.verbose,
+            **{f"module__{k}": v for k, v in module_kwargs.items()},
+            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+            criterion__alpha=self.alpha,
+            criterion__beta=self.beta,
+            criterion__gamma=self.gamma,
+            criterion__n_components=self.n_cca_components,
+            criterion__r1=self.r1,
+            criterion__r2=self.r2,
+            criterion__prediction_loss=self._prediction_loss(),
+        )
+
+    def _fit(self, X, y, X_strong):
+        X, y = self._validate_targets(X, y)
+        X = X.astype(np.float32, copy=False)
+        X_strong = self._validate_strong(X, X_strong)
+        parts = self._loss_parts(X_strong is not None)
+        if parts == ("prediction_loss",):
+            X_strong = None  # every strong-side weight is 0: uni-modal training
+        self.n_features_strong_ = 0 if X_strong is None else X_strong.shape[1]
+
+        seed = _seed_from(self.random_state)
+        device = torch.device(self.device)
+        inputs = {"weak": _to_tensor(X, device)}
+        if X_strong is not None:
+            inputs["strong"] = _to_tensor(X_strong, device)
+        target = _to_tensor(y, device)
+
+        devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            net = self._build_net(
+                X.shape[1], self.n_features_strong_, y.shape[1], parts, seed
+            )
+            net.fit(inputs, target)
+
+        # Paper, section 3: "all the components except the encoder, W_E, and
+        # the regressor, R, are removed". Nothing of the strong side, the
+        # optimizer or the per-batch history is kept.
+        trained = net.module_
+        self.module_ = DeployedSEW(trained.weak_encoder, trained.regressor).eval()
+        self.module_.requires_grad_(False)
+        self.history_ = epoch_history(net.history)
+        self.n_iter_ = len(self.history_)
+        return self
+
+    # -- inference -----------------------------------------------------------
+    def _forward(self, X, encode=False):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        X = X.astype(np.float32, copy=False)
+        device = next(self.module_.parameters()).device
+        block = self.module_.weak_encoder if encode else self.module_
+        chunks = []
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], _PREDICT_CHUNK):
+                xb = _to_tensor(X[start : start + _PREDICT_CHUNK], device)
+                chunks.append(block(xb).cpu().numpy())
+        return np.concatenate(chunks).astype(np.float64)
+
+    # -- persistence ---------------------------------------------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None and next(module.parameters()).device.type != "cpu":
+            # Pickles must load on CPU-only machines: store weights on the CPU.
+            state["module_"] = copy.deepcopy(module).cpu()
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        module = self.__dict__.get("module_")
+        device = torch.device(self.device)
+        if module is not None and device.type == "cuda" and torch.cuda.is_available():
+            self.module_ = module.to(device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.target_tags.required = True
+        return tags
+
+
+class SEWRegressor(RegressorMixin, _BaseSEW):
+    """Stronger Enhancing Weaker regressor: train with two modalities, predict with one.
+
+    SEW (Rajan, Brutti & Cavallaro, ICASSP 2021) trains an encoder ``W_E`` of
+    a *weak* modality ``X`` and a regressor ``R`` on its code, helped during
+    training only by a paired *strong* modality ``X_strong``:
+
+    - a translator decoder ``S_D1`` maps the weak code to the strong features
+      (translation loss ``L_tr``, eq. 1, MSE),
+    - an auto-encoder ``S_E`` / ``S_D2`` encodes the strong features into a
+      latent space of the same width (``L_ae``, eq. 2, MSE),
+    - a Deep CCA loss aligns the weak and strong codes (``L_al = -`` sum of the
+      top ``n_cca_components`` canonical correlations, eqs. 3-7),
+    - ``R`` predicts the target from the weak code (``L_pr``, eq. 8).
+
+    The total loss is ``alpha*L_tr + beta*L_ae + gamma*L_al + L_pr`` (eq. 9).
+    After ``fit`` only ``W_E`` and ``R`` are kept, so :meth:`predict` needs the
+    weak modality alone. Training runs through skorch.
+
+    Parameters
+    ----------
+    weak_hidden_layer_sizes : tuple of int, default=(512, 256)
+        Hidden layers of the weak encoder ``W_E`` (its output is the latent
+        code of width ``latent_dim``). The default is the paper's
+        video-geometric encoder.
+    strong_hidden_layer_sizes : tuple of int, default=(108,)
+        Hidden layers of the strong encoder ``S_E``. Both decoders ``S_D1``
+        and ``S_D2`` reconstruct the strong modality and mirror ``S_E``. The
+        default is the paper's audio encoder.
+    latent_dim : int, default=128
+        Width ``d`` of the shared latent space (paper: 128, or 168 with the
+        video-appearance features).
+    activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
+        Activation between linear layers (paper: tanh). Codes and
+        reconstructions are linear.
+    regressor : {"mlp", "gru"}, default="mlp"
+        The head ``R``. "mlp": ``activation`` then an MLP with
+        ``regressor_hidden_layer_sizes``. "gru": the paper's stacked
+        single-time-step GRU layers (one per entry of
+        ``regressor_hidden_layer_sizes``; the paper uses ``(120,) * 4``) then a
+        linear layer.
+    regressor_hidden_layer_sizes : tuple of int, default=(120,)
+        Hidden widths of ``R``.
+    alpha, beta, gamma : float, default=1.0
+        Weights of the translation, auto-encoding and alignment losses in
+        eq. 9. A zero weight removes the loss *and* the blocks only it uses:
+        ``alpha=0`` is the paper's ablation "-SD1", ``beta=0`` "-SD2",
+        ``gamma=0`` "-CCA", ``alpha=gamma=0`` "-(CCA & SD1)". With
+        ``alpha=gamma=0`` nothing of the strong side reaches ``W_E`` (the
+        auto-encoder alone cannot), so the network is ``W_E`` + ``R`` alone
+        and the fit equals the uni-modal baseline, as it does when ``fit``
+        gets no ``X_strong``.
+    n_cca_components : int or None, default=10
+        K, the number of canonical correlations summed by the alignment loss
+        (paper: 10). None sums all ``latent_dim``.
+    r1, r2 : float, default=1e-3
+        Ridge added to the covariance of the strong code (``r1``, eq. 6) and
+        of the weak code (``r2``, eq. 7).
+    optimizer : {"sgd", "adam"}, default="sgd"
+        Paper: SGD with momentum.
+    lr : float, default=1e-3
+        Learning rate (paper: 0.001).
+    momentum : float, default=0.7
+        SGD momentum (paper: 0.7); ignored by Adam.
+    weight_decay : float, default=1e-4
+        L2 weight decay.
+    batch_size : int, default=32
+        Mini-batch size (paper: 32). The CCA loss is computed per batch.
+    max_epochs : int, default=100
+        Number of passes over the training data.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the samples (at random) and stop
+        when the validation *prediction* loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the best weights are restored.
+    validation_fraction : float, default=0.1
+        Share of samples held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest improvement that counts for early stopping.
+    device : str, default="cpu"
+        Torch device to train and predict on, e.g. "cuda".
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+        An int gives the same weights and predictions on the same machine.
+    verbose : int, default=0
+        0: silent; 1: a table of the loss parts per epoch; 2: also a
+        progress bar over the batches.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The deployed network: ``module_.weak_encoder`` (``W_E``) and
+        ``module_.regressor`` (``R``), in eval mode.
+    history_ : skorch.history.History
+        Per epoch: ``train_loss`` (eq. 9) and each part that was trained,
+        ``train_translation_loss``, ``train_reconstruction_loss``,
+        ``train_alignment_loss``, ``train_prediction_loss`` (and ``valid_*``
+        with early stopping), e.g. ``history_[:, "train_alignment_loss"]``.
+    n_iter_ : int
+        Number of epochs run.
+    n_features_in_ : int
+        Number of weak features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the weak features, when ``X`` has string column names.
+    n_features_strong_ : int
+        Number of strong features seen in ``fit`` (0 when trained uni-modal).
+    n_outputs_ : int
+        Number of targets.
+
+    See Also
+    --------
+    DeepCCA : The CCA alignment alone, as a two-view transformer.
+    ccc_score : The concordance correlation coefficient used to evaluate SEW.
+
+    References
+    ----------
+    .. [1] V. Rajan, A. Brutti, A. Cavallaro, "Robust latent representations
+       via cross-modal translation and alignment", ICASSP 2021.
+    .. [2] G. Andrew, R. Arora, J. Bilmes, K. Livescu, "Deep canonical
+       correlation analysis", ICML 2013.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sewlearn import SEWRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(200, 2))
+    >>> X_weak = z @ rng.normal(size=(2, 6)) + rng.normal(size=(200, 6))
+    >>> X_strong = np.tanh(z @ rng.normal(size=(2, 4)))
+    >>> y = z[:, 0]
+    >>> sew = SEWRegressor(weak_hidden_layer_sizes=(16,), strong_hidden_layer_sizes=(8,),
+    ...                    latent_dim=4, n_cca_components=2, optimizer="adam",
+    ...                    lr=1e-2, max_epochs=5, random_state=0)
+    >>> sew.fit(X_weak, y, X_strong=X_strong)
+    SEWRegressor(...)
+    >>> sew.predict(X_weak[:3]).shape
+    (3,)
+    >>> sorted(sew.history_[-1])[:3]
+    ['alignment_loss'...
+    """
+
+    _parameter_constraints = {
+        **_BaseSEW._parameter_constraints,
+        "prediction_loss": [StrOptions({"mse", "ccc"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        weak_hidden_layer_sizes=(512, 256),
+        strong_hidden_layer_sizes=(108,),
+        latent_dim=128,
+        activation="tanh",
+        regressor="mlp",
+        regressor_hidden_layer_sizes=(120,),
+        alpha=1.0,
+        beta=1.0,
+        gamma=1.0,
+        n_cca_components=10,
+        r1=1e-3,
+        r2=1e-3,
+        prediction_loss="mse",
+        optimizer="sgd",
+        lr=1e-3,
+        momentum=0.7,
+        weight_decay=1e-4,
+        batch_size=32,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            weak_hidden_layer_sizes=weak_hidden_layer_sizes,
+            strong_hidden_layer_sizes=strong_hidden_layer_sizes,
+            latent_dim=latent_dim,
+            activation=activation,
+            regressor=regressor,
+            regressor_hidden_layer_sizes=regressor_hidden_layer_sizes,
+            alpha=alpha,
+            beta=beta,
+            gamma=gamma,
+            n_cca_components=n_cca_components,
+            r1=r1,
+            r2=r2,
+            optimizer=optimizer,
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.prediction_loss = prediction_loss
+
+    def _validate_targets(self, X, y):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            ensure_min_samples=2,
+        )
+        self._y_1d = y.ndim == 1
+        y = y.reshape(len(y), -1).astype(np.float32)
+        self.n_outputs_ = y.shape[1]
+        return X, y
+
+    def _prediction_loss(self):
+        return self.prediction_loss
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, X_strong=None):
+        """Train the SEW network; keep only ``W_E`` and ``R``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality, the one available at prediction time.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, e.g. arousal, or arousal and valence as two columns.
+        X_strong : array-like of shape (n_samples, n_strong_features), default=None
+            The strong modality, paired row by row with ``X``; used in
+            training only, standardised internally. None trains the uni-modal
+            network ``W_E`` + ``R``. In ``GridSearchCV`` / ``cross_validate``
+            it is sliced per fold with ``X`` (as ``fit`` parameter, or with
+            metadata routing after ``set_fit_request(X_strong=True)``).
+
+        Returns
+        -------
+        self : SEWRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, X_strong)
+
+    def predict(self, X):
+        """Predict from the weak modality alone (``R(W_E(X))``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions, 1-D when ``y`` was 1-D in ``fit``.
+        """
+        y_pred = self._forward(X)
+        return y_pred.ravel() if self._y_1d else y_pred
