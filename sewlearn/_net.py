@@ -133,21 +133,36 @@ class LossPartsNet(NeuralNet):
         return total
 
 
-def make_callbacks(parts, *, validation, early_stopping, patience, tol, verbose):
-    """skorch callbacks: epoch averages of each loss part, early stopping, progress."""
+def make_callbacks(
+    parts,
+    *,
+    validation,
+    early_stopping,
+    patience,
+    tol,
+    verbose,
+    monitor="valid_prediction_loss",
+):
+    """skorch callbacks: epoch averages of each loss part, early stopping, progress.
+
+    Early stopping watches ``monitor`` (lower is better), the epoch average of
+    one validation part.
+    """
     callbacks = []
     for part in parts:
         callbacks.append(
             (f"train_{part}", PassthroughScoring(name=f"train_{part}", on_train=True))
         )
         if validation:
-            callbacks.append((f"valid_{part}", PassthroughScoring(name=f"valid_{part}")))
+            callbacks.append(
+                (f"valid_{part}", PassthroughScoring(name=f"valid_{part}"))
+            )
     if early_stopping:
         callbacks.append(
             (
                 "early_stopping",
                 EarlyStopping(
-                    monitor="valid_prediction_loss",
+                    monitor=monitor,
                     patience=patience,
                     threshold=tol,
                     threshold_mode="abs",

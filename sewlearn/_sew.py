@@ -199,8 +199,9 @@ class _BaseSEW(BaseEstimator):
             ),
             build_translator="translation_loss" in parts,
             # S_E serves both the auto-encoder (beta) and the alignment (gamma).
-            build_strong_encoder=bool({"reconstruction_loss", "alignment_loss"}
-                                      & set(parts)),
+            build_strong_encoder=bool(
+                {"reconstruction_loss", "alignment_loss"} & set(parts)
+            ),
             build_strong_decoder="reconstruction_loss" in parts,
         )
         optimizer_kwargs = {"weight_decay": self.weight_decay}
@@ -445,9 +446,9 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
     >>> X_weak = z @ rng.normal(size=(2, 6)) + rng.normal(size=(200, 6))
     >>> X_strong = np.tanh(z @ rng.normal(size=(2, 4)))
     >>> y = z[:, 0]
-    >>> sew = SEWRegressor(weak_hidden_layer_sizes=(16,), strong_hidden_layer_sizes=(8,),
-    ...                    latent_dim=4, n_cca_components=2, optimizer="adam",
-    ...                    lr=1e-2, max_epochs=5, random_state=0)
+    >>> sew = SEWRegressor(weak_hidden_layer_sizes=(16,), latent_dim=4,
+    ...                    strong_hidden_layer_sizes=(8,), n_cca_components=2,
+    ...                    optimizer="adam", lr=1e-2, max_epochs=5, random_state=0)
     >>> sew.fit(X_weak, y, X_strong=X_strong)
     SEWRegressor(...)
     >>> sew.predict(X_weak[:3]).shape

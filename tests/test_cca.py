@@ -41,8 +41,11 @@ def test_matches_numpy_reference(r):
     ).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4)
     loss = cca_loss(
-        torch.from_numpy(h1).float(), torch.from_numpy(h2).float(), n_components=3,
-        r1=r, r2=2 * r,
+        torch.from_numpy(h1).float(),
+        torch.from_numpy(h2).float(),
+        n_components=3,
+        r1=r,
+        r2=2 * r,
     )
     np.testing.assert_allclose(-loss.item(), expected[:3].sum(), rtol=1e-4)
 
@@ -107,8 +110,9 @@ def test_invariant_to_invertible_linear_maps():
     rng = np.random.default_rng(3)
     a1 = rng.normal(size=(6, 6)) + 3 * np.eye(6)
     a2 = rng.normal(size=(5, 5)) + 3 * np.eye(5)
-    base = canonical_correlations(torch.from_numpy(h1), torch.from_numpy(h2),
-                                  r1=1e-9, r2=1e-9)
+    base = canonical_correlations(
+        torch.from_numpy(h1), torch.from_numpy(h2), r1=1e-9, r2=1e-9
+    )
     mapped = canonical_correlations(
         torch.from_numpy(h1 @ a1), torch.from_numpy(h2 @ a2), r1=1e-9, r2=1e-9
     )
