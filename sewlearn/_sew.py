@@ -1,6 +1,7 @@
 # License: BSD 3 clause
 """SEW (Stronger Enhancing Weaker) estimators."""
 
+import contextlib
 import copy
 from numbers import Integral, Real
 
@@ -40,6 +41,22 @@ def _to_tensor(array, device):
     """A float32 tensor on ``device``; read-only arrays (memmaps) are copied."""
     array = np.require(array, dtype=np.float32, requirements="W")
     return torch.from_numpy(array).to(device)
+
+
+@contextlib.contextmanager
+def _name_non_numeric(**arrays):
+    """Re-raise numpy's "could not convert" errors naming the argument at fault."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        for name, array in arrays.items():
+            try:
+                np.asarray(array, dtype=np.float64)
+            except (ValueError, TypeError):
+                raise ValueError(f"{name} must be numeric: {exc}") from exc
+        raise
 
 
 def _seed_from(random_state):
@@ -148,12 +165,13 @@ class _BaseSEW(BaseEstimator):
     def _validate_strong(self, X, X_strong):
         if X_strong is None:
             return None
-        X_strong = check_array(
-            X_strong,
-            dtype=(np.float64, np.float32),
-            input_name="X_strong",
-            ensure_min_samples=2,
-        )
+        with _name_non_numeric(X_strong=X_strong):
+            X_strong = check_array(
+                X_strong,
+                dtype=(np.float64, np.float32),
+                input_name="X_strong",
+                ensure_min_samples=2,
+            )
         if X_strong.shape[0] != X.shape[0]:
             raise ValueError(
                 f"X_strong has {X_strong.shape[0]} samples but X has "
@@ -280,7 +298,8 @@ class _BaseSEW(BaseEstimator):
     # -- inference -----------------------------------------------------------
     def _forward(self, X, encode=False):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        with _name_non_numeric(X=X):
+            X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
         X = X.astype(np.float32, copy=False)
         device = next(self.module_.parameters()).device
         block = self.module_.weak_encoder if encode else self.module_
@@ -522,15 +541,18 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         self.prediction_loss = prediction_loss
 
     def _validate_targets(self, X, y):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            ensure_min_samples=2,
-        )
+        with _name_non_numeric(X=X, y=y):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                multi_output=True,
+                y_numeric=True,
+                dtype=(np.float64, np.float32),
+                ensure_min_samples=2,
+            )
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"y must be numeric, got an array of dtype {y.dtype}.")
         self._y_1d = y.ndim == 1
         y = y.reshape(len(y), -1).astype(np.float32)
         self.n_outputs_ = y.shape[1]

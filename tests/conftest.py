@@ -3,6 +3,12 @@ import pytest
 import torch
 
 
+def pytest_configure(config):
+    # The networks under test are small: one thread is as fast as two and does
+    # not slow to a crawl when the machine is shared (pytest-xdist, CI).
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     """Seed numpy and torch so that every test is reproducible on its own."""
