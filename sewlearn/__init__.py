@@ -8,13 +8,14 @@ weak modality alone.
 from . import datasets, metrics
 from ._deepcca import DeepCCA
 from ._export import export_model, load_model
-from ._sew import SEWRegressor
+from ._sew import SEWClassifier, SEWRegressor
 from .metrics import binary_accuracy_score, ccc_score, ccc_scorer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DeepCCA",
+    "SEWClassifier",
     "SEWRegressor",
     "export_model",
     "load_model",

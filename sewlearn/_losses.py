@@ -62,11 +62,12 @@ class SEWLoss(nn.Module):
 
     def forward(self, out, y):
         y_pred = out["y_pred"]
-        y = y.reshape(y_pred.shape)
-        if self.prediction_loss == "ccc":
-            parts = {"prediction_loss": ccc_loss(y_pred, y)}
+        if self.prediction_loss == "cross_entropy":  # y_pred: logits, y: labels
+            parts = {"prediction_loss": F.cross_entropy(y_pred, y.reshape(-1))}
+        elif self.prediction_loss == "ccc":
+            parts = {"prediction_loss": ccc_loss(y_pred, y.reshape(y_pred.shape))}
         else:
-            parts = {"prediction_loss": F.mse_loss(y_pred, y)}
+            parts = {"prediction_loss": F.mse_loss(y_pred, y.reshape(y_pred.shape))}
         total = parts["prediction_loss"]
         if "translation" in out:
             parts["translation_loss"] = F.mse_loss(out["translation"], out["strong"])

@@ -3,14 +3,22 @@
 
 import contextlib
 import copy
+import textwrap
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.preprocessing import StandardScaler
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._losses import COMPONENTS, SEWLoss
@@ -23,7 +31,7 @@ from ._net import (
     make_callbacks,
 )
 
-__all__ = ["SEWRegressor"]
+__all__ = ["SEWClassifier", "SEWRegressor"]
 
 _OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 # Rows per forward pass at predict time: bounds memory, large enough for speed.
@@ -64,7 +72,7 @@ def _seed_from(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-class _BaseSEW(BaseEstimator):
+class _BaseSEW(TransformerMixin, BaseEstimator):
     """Shared machinery of the SEW estimators: validation, training, deployment.
 
     Subclasses fix the task: how ``y`` is validated and encoded, the width of
@@ -160,6 +168,10 @@ class _BaseSEW(BaseEstimator):
 
     def _prediction_loss(self):
         raise NotImplementedError
+
+    def _target_tensor(self, y, device):
+        """``y`` as validated by ``_validate_targets``, as a torch tensor."""
+        return _to_tensor(y, device)
 
     # -- training ------------------------------------------------------------
     def _validate_strong(self, X, X_strong):
@@ -275,13 +287,13 @@ class _BaseSEW(BaseEstimator):
         inputs = {"weak": _to_tensor(X, device)}
         if X_strong is not None:
             inputs["strong"] = _to_tensor(X_strong, device)
-        target = _to_tensor(y, device)
+        target = self._target_tensor(y, device)
 
         devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             net = self._build_net(
-                X.shape[1], self.n_features_strong_, y.shape[1], parts, seed
+                X.shape[1], self.n_features_strong_, self._n_head, parts, seed
             )
             net.fit(inputs, target)
 
@@ -310,6 +322,21 @@ class _BaseSEW(BaseEstimator):
                 chunks.append(block(xb).cpu().numpy())
         return np.concatenate(chunks).astype(np.float64)
 
+    def transform(self, X):
+        """The weak latent code ``m_sw = W_E(X)``, to feed another estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, latent_dim)
+            The output of the weak encoder, the input of ``R``.
+        """
+        return self._forward(X, encode=True)
+
     # -- persistence ---------------------------------------------------------
     def __getstate__(self):
         state = super().__getstate__()
@@ -331,30 +358,12 @@ class _BaseSEW(BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         tags.target_tags.required = True
+        # transform() gives the weak code in float64, whatever the input.
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
 
-class SEWRegressor(RegressorMixin, _BaseSEW):
-    """Stronger Enhancing Weaker regressor: train with two modalities, predict with one.
-
-    SEW (Rajan, Brutti & Cavallaro, ICASSP 2021) trains an encoder ``W_E`` of
-    a *weak* modality ``X`` and a regressor ``R`` on its code, helped during
-    training only by a paired *strong* modality ``X_strong``:
-
-    - a translator decoder ``S_D1`` maps the weak code to the strong features
-      (translation loss ``L_tr``, eq. 1, MSE),
-    - an auto-encoder ``S_E`` / ``S_D2`` encodes the strong features into a
-      latent space of the same width (``L_ae``, eq. 2, MSE),
-    - a Deep CCA loss aligns the weak and strong codes (``L_al = -`` sum of the
-      top ``n_cca_components`` canonical correlations, eqs. 3-7),
-    - ``R`` predicts the target from the weak code (``L_pr``, eq. 8).
-
-    The total loss is ``alpha*L_tr + beta*L_ae + gamma*L_al + L_pr`` (eq. 9).
-    After ``fit`` only ``W_E`` and ``R`` are kept, so :meth:`predict` needs the
-    weak modality alone. Training runs through skorch.
-
-    Parameters
-    ----------
+_COMMON_PARAMETERS_DOC = """\
     weak_hidden_layer_sizes : tuple of int, default=(512, 256)
         Hidden layers of the weak encoder ``W_E`` (its output is the latent
         code of width ``latent_dim``). The default is the paper's
@@ -423,6 +432,33 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         0: silent; 1: a table of the loss parts per epoch; 2: also a
         progress bar over the batches.
 
+"""
+
+_REGRESSOR_DOC = """SEW regressor: train with two modalities, predict with one.
+
+    SEW (Rajan, Brutti & Cavallaro, ICASSP 2021) trains an encoder ``W_E`` of
+    a *weak* modality ``X`` and a regressor ``R`` on its code, helped during
+    training only by a paired *strong* modality ``X_strong``:
+
+    - a translator decoder ``S_D1`` maps the weak code to the strong features
+      (translation loss ``L_tr``, eq. 1, MSE),
+    - an auto-encoder ``S_E`` / ``S_D2`` encodes the strong features into a
+      latent space of the same width (``L_ae``, eq. 2, MSE),
+    - a Deep CCA loss aligns the weak and strong codes (``L_al = -`` sum of the
+      top ``n_cca_components`` canonical correlations, eqs. 3-7),
+    - ``R`` predicts the target from the weak code (``L_pr``, eq. 8).
+
+    The total loss is ``alpha*L_tr + beta*L_ae + gamma*L_al + L_pr`` (eq. 9).
+    After ``fit`` only ``W_E`` and ``R`` are kept, so :meth:`predict` needs the
+    weak modality alone. Training runs through skorch.
+
+    Parameters
+    ----------
+{common_parameters}    prediction_loss : {"mse", "ccc"}, default="mse"
+        ``L_pr`` (eq. 8): the mean squared error, or ``1 - CCC`` per batch and
+        target (the concordance correlation coefficient, as often used in the
+        AVEC challenges).
+
     Attributes
     ----------
     module_ : torch.nn.Module
@@ -472,9 +508,13 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
     SEWRegressor(...)
     >>> sew.predict(X_weak[:3]).shape
     (3,)
-    >>> sorted(sew.history_[-1])[:3]
-    ['alignment_loss'...
-    """
+    >>> bool(sew.history_[-1, "train_alignment_loss"] < 0)
+    True
+"""
+
+
+class SEWRegressor(RegressorMixin, _BaseSEW):
+    __doc__ = _REGRESSOR_DOC.replace("{common_parameters}", _COMMON_PARAMETERS_DOC)
 
     _parameter_constraints = {
         **_BaseSEW._parameter_constraints,
@@ -555,7 +595,7 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
             raise ValueError(f"y must be numeric, got an array of dtype {y.dtype}.")
         self._y_1d = y.ndim == 1
         y = y.reshape(len(y), -1).astype(np.float32)
-        self.n_outputs_ = y.shape[1]
+        self.n_outputs_ = self._n_head = y.shape[1]
         return X, y
 
     def _prediction_loss(self):
@@ -606,3 +646,133 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         """
         y_pred = self._forward(X)
         return y_pred.ravel() if self._y_1d else y_pred
+
+
+_CLASSIFIER_DOC = """SEW classifier: train with two modalities, predict with one.
+
+The SEW network of :class:`SEWRegressor` with a classification head: ``R``
+outputs one logit per class and ``L_pr`` (eq. 8) is the cross-entropy. The
+paper's task head is "a regressor or classifier"; the classifier serves, for
+example, gesture or action recognition from RGB trained with depth.
+
+Parameters
+----------
+{common_parameters}
+Attributes
+----------
+module_ : torch.nn.Module
+    The deployed network: ``module_.weak_encoder`` (``W_E``) and
+    ``module_.regressor`` (``R``, here the classification head), in eval mode.
+classes_ : ndarray of shape (n_classes,)
+    The class labels.
+history_ : skorch.history.History
+    Per epoch: ``train_loss`` (eq. 9) and each loss part that was trained.
+n_iter_ : int
+    Number of epochs run.
+n_features_in_ : int
+    Number of weak features seen in ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of the weak features, when ``X`` has string column names.
+n_features_strong_ : int
+    Number of strong features seen in ``fit`` (0 when trained uni-modal).
+
+See Also
+--------
+SEWRegressor : The same network with a regression head.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sewlearn import SEWClassifier
+>>> rng = np.random.default_rng(0)
+>>> z = rng.normal(size=(200, 2))
+>>> X_weak = z @ rng.normal(size=(2, 6)) + rng.normal(size=(200, 6))
+>>> X_strong = np.tanh(z @ rng.normal(size=(2, 4)))
+>>> y = np.where(z[:, 0] > 0, "positive", "negative")
+>>> clf = SEWClassifier(weak_hidden_layer_sizes=(16,), latent_dim=4,
+...                     strong_hidden_layer_sizes=(8,), n_cca_components=2,
+...                     optimizer="adam", lr=1e-2, max_epochs=5, random_state=0)
+>>> clf.fit(X_weak, y, X_strong=X_strong).classes_
+array(['negative', 'positive'], dtype=...)
+>>> clf.predict_proba(X_weak[:2]).shape
+(2, 2)
+"""
+
+
+class SEWClassifier(ClassifierMixin, _BaseSEW):
+    __doc__ = _CLASSIFIER_DOC.replace(
+        "{common_parameters}", textwrap.dedent(_COMMON_PARAMETERS_DOC)
+    )
+
+    def _validate_targets(self, X, y):
+        with _name_non_numeric(X=X):
+            X, y = validate_data(
+                self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
+            )
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        self._n_head = len(self.classes_)
+        return X, encoder.transform(y)
+
+    def _prediction_loss(self):
+        return "cross_entropy"
+
+    def _target_tensor(self, y, device):
+        return torch.as_tensor(y, dtype=torch.long, device=device)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, X_strong=None):
+        """Train the SEW network; keep only ``W_E`` and ``R``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality, the one available at prediction time.
+        y : array-like of shape (n_samples,)
+            Class labels (strings or integers; binary or multiclass).
+        X_strong : array-like of shape (n_samples, n_strong_features), default=None
+            The strong modality, paired row by row with ``X``; used in
+            training only, standardised internally. None trains the uni-modal
+            network ``W_E`` + ``R``.
+
+        Returns
+        -------
+        self : SEWClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, X_strong)
+
+    def predict_proba(self, X):
+        """Class probabilities from the weak modality alone.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Softmax of ``R(W_E(X))``, columns in the order of ``classes_``.
+        """
+        logits = self._forward(X)
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predict class labels from the weak modality alone.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The most probable class of each sample.
+        """
+        logits = self._forward(X)
+        return self.classes_[np.argmax(logits, axis=1)]

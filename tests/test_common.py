@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sewlearn import DeepCCA, SEWRegressor
+from sewlearn import DeepCCA, SEWClassifier, SEWRegressor
 
 # Cheap settings: the API checks fit on a few hundred samples many times.
 _FAST = dict(
@@ -20,6 +20,7 @@ _FAST = dict(
 
 def _tested_estimators():
     yield SEWRegressor(**_FAST)
+    yield SEWClassifier(**_FAST)
     yield DeepCCA(
         n_components=2,
         x_hidden_layer_sizes=(16,),
@@ -37,7 +38,17 @@ _TUPLE_FIT_TRANSFORM = (
 )
 
 
+_FLOAT32_BATCHING = (
+    "The networks compute in float32, as PyTorch models do: a row's output can "
+    "differ in the last bits (about 1e-7 relative) with the size of the batch it "
+    "is computed in, because BLAS blocks the matrix product differently; the "
+    "check demands equality to 1e-7."
+)
+
+
 def _expected_failed_checks(estimator):
+    if isinstance(estimator, (SEWRegressor, SEWClassifier)):
+        return {"check_methods_subset_invariance": _FLOAT32_BATCHING}
     if isinstance(estimator, DeepCCA):
         return {
             "check_transformer_general": _TUPLE_FIT_TRANSFORM,

@@ -298,3 +298,35 @@ def test_parameters_are_plain_and_cloneable():
         SEWRegressor(alpha=-1).fit(np.ones((4, 2)), np.arange(4.0))
     with pytest.raises(ValueError, match="weak_hidden_layer_sizes"):
         SEWRegressor(weak_hidden_layer_sizes=(0,)).fit(np.ones((4, 2)), np.arange(4.0))
+
+
+def test_transform_gives_the_weak_code(two_view_data):
+    X, Xs, y = two_view_data
+    sew = SEWRegressor(**SMALL).fit(X, y, X_strong=Xs)
+    codes = sew.transform(X)
+    assert codes.shape == (len(X), SMALL["latent_dim"])
+    # The code feeds another estimator in a Pipeline.
+    from sklearn.linear_model import Ridge
+
+    ridge = Ridge().fit(codes, y)
+    assert ccc_score(y, ridge.predict(codes)) > 0.5
+
+
+@pytest.mark.parametrize("labels", [["neg", "pos"], [0, 1, 2]])
+def test_classifier_string_and_integer_labels(two_view_data, labels):
+    from sewlearn import SEWClassifier
+
+    X, Xs, y = two_view_data
+    bins = np.quantile(y, np.linspace(0, 1, len(labels) + 1)[1:-1])
+    target = np.asarray(labels)[np.digitize(y, bins)]
+    clf = SEWClassifier(**SMALL).fit(X, target, X_strong=Xs)
+    assert list(clf.classes_) == labels
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), len(labels))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert clf.score(X, target) > 1.4 / len(labels)  # well above chance
+    assert "train_alignment_loss" in clf.history_[-1]
+    names = {name.split(".")[0] for name, _ in clf.module_.named_parameters()}
+    assert names == {"weak_encoder", "regressor"}
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
