@@ -269,7 +269,7 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Number of epochs run.
     n_features_in_ : int
         Number of features of ``X`` seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features of ``X``, when ``X`` has string column names.
     n_features_y_ : int
         Number of features of ``y`` (the second view) seen in ``fit``.

@@ -161,20 +161,27 @@ def run(
     output.mkdir(parents=True, exist_ok=True)
 
     if avec_root is not None:
-        data = load_avec2016(avec_root, partitions=("train", "dev"))
+        # AVEC 2016 ships separate features for arousal and for valence.
+        data = {
+            t: _subsample(
+                load_avec2016(avec_root, target=t, partitions=("train", "dev")),
+                settings["frame_step"],
+            )
+            for t in TARGETS
+        }
         source = f"AVEC 2016 features from {avec_root}"
     else:
-        data = make_recola_like(
+        synthetic = make_recola_like(
             n_recordings=settings["n_recordings"],
             n_frames=settings["n_frames"],
             partitions=("train", "dev"),
             random_state=random_state,
         )
+        data = dict.fromkeys(TARGETS, _subsample(synthetic, settings["frame_step"]))
         source = (
             f"make_recola_like(n_recordings={settings['n_recordings']}, "
             f"n_frames={settings['n_frames']}, random_state={random_state})"
         )
-    data = _subsample(data, settings["frame_step"])
     seed_list = [random_state + i for i in range(settings["seeds"])]
 
     n_runs = len(MODALITIES) * len(TARGETS) + len(CASES) * len(VARIANTS) * len(
@@ -195,7 +202,7 @@ def run(
                 settings=settings,
                 device=device,
             )
-            ccc, acc, _ = evaluate(model, data, modality, target)
+            ccc, acc, _ = evaluate(model, data[target], modality, target)
             table1.append(dict(target=target, modality=modality, ccc=ccc, acc=acc))
             if bar is not None:
                 bar.update()
@@ -216,7 +223,11 @@ def run(
                     weak, strong, variant, seed=seed, settings=settings, device=device
                 )
                 ccc, acc, y_pred = evaluate(
-                    model, data, weak, target, None if weights is None else strong
+                    model,
+                    data[target],
+                    weak,
+                    target,
+                    None if weights is None else strong,
                 )
                 cccs.append(ccc)
                 accs.append(acc)
@@ -258,7 +269,7 @@ def run(
     _write_csv(output / "table1_unimodal.csv", table1)
     _write_csv(output / "table2_ablation.csv", table2)
     if plots:
-        _plot(output, table2, data, traces)
+        _plot(output, table2, data[CASES[0][0]], traces)
     return {"table1": table1, "table2": table2, "stronger": stronger}
 
 

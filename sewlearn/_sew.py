@@ -473,7 +473,7 @@ _REGRESSOR_DOC = """SEW regressor: train with two modalities, predict with one.
         Number of epochs run.
     n_features_in_ : int
         Number of weak features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the weak features, when ``X`` has string column names.
     n_features_strong_ : int
         Number of strong features seen in ``fit`` (0 when trained uni-modal).
@@ -671,7 +671,7 @@ n_iter_ : int
     Number of epochs run.
 n_features_in_ : int
     Number of weak features seen in ``fit``.
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the weak features, when ``X`` has string column names.
 n_features_strong_ : int
     Number of strong features seen in ``fit`` (0 when trained uni-modal).
