@@ -199,3 +199,71 @@ def test_predict_from_several_threads(fitted):
         results = list(pool.map(lambda _: fitted.predict(X), range(16)))
     for result in results:
         np.testing.assert_array_equal(result, expected)
+
+
+# -- the same table for DeepCCA and the metrics --------------------------------
+
+DCCA_FAST = dict(
+    n_components=2,
+    x_hidden_layer_sizes=(8,),
+    y_hidden_layer_sizes=(8,),
+    latent_dim=4,
+    max_epochs=2,
+    random_state=0,
+)
+
+BAD_DEEPCCA = [
+    ("nan in X", dict(X=_with(X, (0, 0), np.nan)), ValueError, "X.*NaN"),
+    ("inf in y", dict(y=_with(XS, (0, 0), np.inf)), ValueError, "y.*infinity"),
+    ("rows X vs y", dict(y=XS[:50]), ValueError, "inconsistent numbers of samples"),
+    ("1-D X", dict(X=X[:, 0]), ValueError, "Expected 2D array"),
+    ("empty", dict(X=X[:0], y=XS[:0]), ValueError, "0 sample"),
+    ("sparse X", dict(X=sp.csr_matrix(X)), TypeError, "[Ss]parse"),
+    ("strings in X", dict(X=np.full((60, 5), "a")), ValueError, "convert"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, override, error, match", BAD_DEEPCCA, ids=[b[0] for b in BAD_DEEPCCA]
+)
+def test_bad_deepcca_input(name, override, error, match):
+    from sewlearn import DeepCCA
+
+    args = dict(X=X, y=XS)
+    args.update(override)
+    with pytest.raises(error, match=match):
+        DeepCCA(**DCCA_FAST).fit(args["X"], args["y"])
+
+
+def test_deepcca_wrong_feature_count_at_transform():
+    from sewlearn import DeepCCA
+
+    dcca = DeepCCA(**DCCA_FAST).fit(X, XS)
+    with pytest.raises(ValueError, match="X has 4 features"):
+        dcca.transform(X[:, :4])
+    with pytest.raises(ValueError, match="y has 2 features|2 features"):
+        dcca.transform(X, XS[:, :2])
+
+
+BAD_METRIC = [
+    ("nan in y_true", dict(y_true=_with(Y, 0, np.nan)), "y_true"),
+    ("inf in y_pred", dict(y_pred=_with(Y, 0, np.inf)), "y_pred"),
+    ("rows", dict(y_pred=Y[:50]), "y_pred|y_true"),
+    ("empty", dict(y_true=Y[:0], y_pred=Y[:0]), "sample"),
+    ("strings", dict(y_true=np.array(["a"] * 60)), "y_true|convert"),
+    ("bad sample_weight", dict(sample_weight=-np.ones(60)), "sample_weight"),
+    ("bad multioutput", dict(multioutput="median"), "multioutput"),
+]
+
+
+@pytest.mark.parametrize("metric", ["ccc_score", "binary_accuracy_score"])
+@pytest.mark.parametrize(
+    "name, override, match", BAD_METRIC, ids=[b[0] for b in BAD_METRIC]
+)
+def test_bad_metric_input(metric, name, override, match):
+    import sewlearn
+
+    args = dict(y_true=Y, y_pred=Y + 0.1)
+    args.update(override)
+    with pytest.raises(ValueError, match=match):
+        getattr(sewlearn, metric)(**args)
