@@ -1,7 +1,6 @@
 # License: BSD 3 clause
 """Deep CCA (Andrew et al., 2013) as a two-view scikit-learn transformer."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,6 +26,7 @@ from torch import nn
 from ._cca import cca_loss
 from ._modules import ACTIVATIONS, make_mlp
 from ._net import (
+    CPUPicklingMixin,
     LossPartsNet,
     RandomValidSplit,
     TensorBatchIterator,
@@ -166,7 +166,9 @@ class DeepCCALoss(nn.Module):
         return loss, {"alignment_loss": loss}
 
 
-class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class DeepCCA(
+    CPUPicklingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Deep canonical correlation analysis of two views.
 
     Two neural networks, one per view, are trained so that their outputs
@@ -614,22 +616,6 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_consistent_length(X, y)
         X_c, y_c = self._transform_x(X), self._transform_y(y)
         return float(_paired_correlations(X_c, y_c).mean())
-
-    # -- persistence ---------------------------------------------------------
-    def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and next(module.parameters()).device.type != "cpu":
-            # Pickles must load on CPU-only machines: store weights on the CPU.
-            state["module_"] = copy.deepcopy(module).cpu()
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        module = self.__dict__.get("module_")
-        device = torch.device(self.device)
-        if module is not None and device.type == "cuda" and torch.cuda.is_available():
-            self.module_ = module.to(device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -9,6 +9,7 @@ gather, while everything else (callbacks, history, early stopping, printing)
 is skorch's own.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -18,6 +19,7 @@ from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.history import History
 
 __all__ = [
+    "CPUPicklingMixin",
     "TensorDictDataset",
     "TensorBatchIterator",
     "RandomValidSplit",
@@ -179,3 +181,25 @@ def make_callbacks(
 def epoch_history(history):
     """The epoch-level entries of a skorch ``History``, without per-batch rows."""
     return History({k: v for k, v in row.items() if k != "batches"} for row in history)
+
+
+class CPUPicklingMixin:
+    """Pickle a fitted ``module_`` with CPU weights; restore it to its device.
+
+    A model fitted with ``device="cuda"`` then loads on a CPU-only machine (it
+    stays on the CPU there) and returns to the GPU where one is available.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None and next(module.parameters()).device.type != "cpu":
+            state["module_"] = copy.deepcopy(module).cpu()
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        module = self.__dict__.get("module_")
+        device = torch.device(self.device)
+        if module is not None and device.type == "cuda" and torch.cuda.is_available():
+            self.module_ = module.to(device)

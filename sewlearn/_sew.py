@@ -2,7 +2,6 @@
 """SEW (Stronger Enhancing Weaker) estimators."""
 
 import contextlib
-import copy
 import textwrap
 from numbers import Integral, Real
 
@@ -24,6 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._losses import COMPONENTS, SEWLoss
 from ._modules import ACTIVATIONS, DeployedSEW, SEWModule
 from ._net import (
+    CPUPicklingMixin,
     LossPartsNet,
     RandomValidSplit,
     TensorBatchIterator,
@@ -72,7 +72,7 @@ def _seed_from(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-class _BaseSEW(TransformerMixin, BaseEstimator):
+class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
     """Shared machinery of the SEW estimators: validation, training, deployment.
 
     Subclasses fix the task: how ``y`` is validated and encoded, the width of
@@ -336,22 +336,6 @@ class _BaseSEW(TransformerMixin, BaseEstimator):
             The output of the weak encoder, the input of ``R``.
         """
         return self._forward(X, encode=True)
-
-    # -- persistence ---------------------------------------------------------
-    def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and next(module.parameters()).device.type != "cpu":
-            # Pickles must load on CPU-only machines: store weights on the CPU.
-            state["module_"] = copy.deepcopy(module).cpu()
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        module = self.__dict__.get("module_")
-        device = torch.device(self.device)
-        if module is not None and device.type == "cuda" and torch.cuda.is_available():
-            self.module_ = module.to(device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
