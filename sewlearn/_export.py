@@ -96,6 +96,8 @@ def load_model(path):
     -------
     estimator : SEWRegressor
         A fitted estimator that predicts like the exported one (on the CPU).
+        It has the deployed network and the fitted shapes, not the training
+        ``history_``.
 
     Raises
     ------
@@ -106,6 +108,19 @@ def load_model(path):
     See Also
     --------
     export_model : Write such a file.
+
+    Examples
+    --------
+    >>> import numpy as np, os, tempfile
+    >>> from sewlearn import SEWRegressor, export_model, load_model
+    >>> X = np.random.default_rng(0).normal(size=(64, 3))
+    >>> sew = SEWRegressor(weak_hidden_layer_sizes=(8,), latent_dim=4,
+    ...                    max_epochs=1, random_state=0).fit(X, X[:, 0])
+    >>> path = os.path.join(tempfile.mkdtemp(), "sew.npz")
+    >>> export_model(sew, path)
+    >>> load_model(path)
+    SEWRegressor(latent_dim=4, max_epochs=1, random_state=0,
+                 weak_hidden_layer_sizes=(8,))
     """
     from ._sew import SEWRegressor  # late import: _sew imports this module
 
