@@ -41,7 +41,8 @@ class SEWLoss(nn.Module):
 
     ``forward(out, y)`` takes the dict returned by
     :class:`sewlearn._modules.SEWModule` and returns ``(total, parts)``; parts
-    absent from ``out`` (blocks not built, no strong modality) are skipped.
+    absent from ``out`` (blocks not built, no strong modality) are skipped, and
+    with several strong modalities each part is the sum over them.
     """
 
     def __init__(
@@ -69,22 +70,32 @@ class SEWLoss(nn.Module):
         else:
             parts = {"prediction_loss": F.mse_loss(y_pred, y.reshape(y_pred.shape))}
         total = parts["prediction_loss"]
-        if "translation" in out:
-            parts["translation_loss"] = F.mse_loss(out["translation"], out["strong"])
-            total = total + self.alpha * parts["translation_loss"]
-        if "reconstruction" in out:
-            parts["reconstruction_loss"] = F.mse_loss(
-                out["reconstruction"], out["strong"]
-            )
-            total = total + self.beta * parts["reconstruction_loss"]
-        if "strong_code" in out and self.gamma != 0:
-            # L_al = -CCA(m_ss, m_sw); r1 regularises the strong view, r2 the weak.
-            parts["alignment_loss"] = cca_loss(
-                out["strong_code"],
-                out["weak_code"],
-                n_components=self.n_components,
-                r1=self.r1,
-                r2=self.r2,
-            )
-            total = total + self.gamma * parts["alignment_loss"]
+        # With several strong modalities, each part is summed over them.
+        for branch in out.get("strong", {}).values():
+            terms = {}
+            if "translation" in branch:
+                terms["translation_loss"] = (
+                    F.mse_loss(branch["translation"], branch["strong"]),
+                    self.alpha,
+                )
+            if "reconstruction" in branch:
+                terms["reconstruction_loss"] = (
+                    F.mse_loss(branch["reconstruction"], branch["strong"]),
+                    self.beta,
+                )
+            if "strong_code" in branch and self.gamma != 0:
+                # L_al = -CCA(m_ss, m_sw); r1 regularises the strong view, r2 the weak.
+                terms["alignment_loss"] = (
+                    cca_loss(
+                        branch["strong_code"],
+                        out["weak_code"],
+                        n_components=self.n_components,
+                        r1=self.r1,
+                        r2=self.r2,
+                    ),
+                    self.gamma,
+                )
+            for name, (value, weight) in terms.items():
+                parts[name] = parts[name] + value if name in parts else value
+                total = total + weight * value
         return total, parts

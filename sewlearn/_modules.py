@@ -64,6 +64,44 @@ def make_regressor(kind, n_in, hidden_sizes, n_out, activation):
     )
 
 
+class StrongBranch(nn.Module):
+    """The blocks of one strong modality: ``S_D1``, ``S_E`` and ``S_D2``.
+
+    Each is None when no loss with a positive weight uses it.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_strong,
+        strong_hidden,
+        latent_dim,
+        activation,
+        translator,
+        encoder,
+        decoder,
+    ):
+        super().__init__()
+        mirror = [latent_dim, *reversed(strong_hidden), n_strong]
+        self.translator = make_mlp(mirror, activation) if translator else None
+        self.encoder = (
+            make_mlp([n_strong, *strong_hidden, latent_dim], activation)
+            if encoder
+            else None
+        )
+        self.decoder = make_mlp(mirror, activation) if decoder else None
+
+    def forward(self, strong, weak_code):
+        out = {"strong": strong}
+        if self.translator is not None:
+            out["translation"] = self.translator(weak_code)  # \hat M_sw
+        if self.encoder is not None:
+            out["strong_code"] = self.encoder(strong)  # m_ss
+            if self.decoder is not None:
+                out["reconstruction"] = self.decoder(out["strong_code"])  # \hat M_s
+        return out
+
+
 class SEWModule(nn.Module):
     """All trainable SEW blocks in one module.
 
@@ -73,17 +111,19 @@ class SEWModule(nn.Module):
 
     Parameters
     ----------
-    n_weak, n_strong, n_outputs : int
-        Widths of the weak modality, the strong modality (0 for none) and the
-        target.
-    weak_hidden, strong_hidden : tuple of int
-        Hidden sizes of the weak encoder ``W_E`` and the strong encoder
-        ``S_E``. Both decoders reconstruct the strong modality and mirror
-        ``S_E``.
+    n_weak, n_outputs : int
+        Widths of the weak modality and of the head's output.
+    n_strong : dict of str to int
+        Width of each strong modality (empty for none).
+    weak_hidden : tuple of int
+        Hidden sizes of the weak encoder ``W_E``.
+    strong_hidden : dict of str to tuple of int
+        Hidden sizes of each strong encoder ``S_E``. Both decoders reconstruct
+        the strong modality and mirror its ``S_E``.
     latent_dim : int
-        Width of the shared latent space (``m_sw`` and ``m_ss``).
+        Width of the shared latent space (``m_sw`` and every ``m_ss``).
     build_translator, build_strong_encoder, build_strong_decoder : bool
-        Whether ``S_D1``, ``S_E`` and ``S_D2`` exist.
+        Whether ``S_D1``, ``S_E`` and ``S_D2`` exist (for every strong modality).
     """
 
     def __init__(
@@ -103,40 +143,37 @@ class SEWModule(nn.Module):
         build_strong_decoder,
     ):
         super().__init__()
-        strong_mirror = [latent_dim, *reversed(strong_hidden), n_strong]
         # The deployed blocks are built first, so that their initial weights
         # depend on the seed alone, not on which strong-side blocks exist.
         self.weak_encoder = make_mlp([n_weak, *weak_hidden, latent_dim], activation)
         self.regressor = make_regressor(
             regressor, latent_dim, regressor_hidden, n_outputs, activation
         )
-        self.translator = (
-            make_mlp(strong_mirror, activation) if build_translator else None
-        )
-        self.strong_encoder = (
-            make_mlp([n_strong, *strong_hidden, latent_dim], activation)
-            if build_strong_encoder
-            else None
-        )
-        self.strong_decoder = (
-            make_mlp(strong_mirror, activation) if build_strong_decoder else None
+        self.strong = nn.ModuleDict(
+            {
+                name: StrongBranch(
+                    n_strong=width,
+                    strong_hidden=strong_hidden[name],
+                    latent_dim=latent_dim,
+                    activation=activation,
+                    translator=build_translator,
+                    encoder=build_strong_encoder,
+                    decoder=build_strong_decoder,
+                )
+                for name, width in n_strong.items()
+            }
         )
 
-    def forward(self, weak, strong=None):
-        """Every output the losses need, as a dict of tensors."""
+    def forward(self, weak, **strong):
+        """Every output the losses need: a dict, with one sub-dict per strong view."""
         weak_code = self.weak_encoder(weak)  # m_sw
-        out = {"y_pred": self.regressor(weak_code), "weak_code": weak_code}
-        if strong is None:
-            return out
-        out["strong"] = strong
-        if self.translator is not None:
-            out["translation"] = self.translator(weak_code)  # \hat M_sw
-        if self.strong_encoder is not None:
-            strong_code = self.strong_encoder(strong)  # m_ss
-            out["strong_code"] = strong_code
-            if self.strong_decoder is not None:
-                out["reconstruction"] = self.strong_decoder(strong_code)  # \hat M_s
-        return out
+        return {
+            "y_pred": self.regressor(weak_code),
+            "weak_code": weak_code,
+            "strong": {
+                name: self.strong[name](x, weak_code) for name, x in strong.items()
+            },
+        }
 
 
 class DeployedSEW(nn.Module):

@@ -81,7 +81,7 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "weak_hidden_layer_sizes": ["array-like"],
-        "strong_hidden_layer_sizes": ["array-like"],
+        "strong_hidden_layer_sizes": ["array-like", dict],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "regressor": [StrOptions({"mlp", "gru"})],
@@ -175,23 +175,67 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
 
     # -- training ------------------------------------------------------------
     def _validate_strong(self, X, X_strong):
+        """The strong modalities as a dict of standardised float32 arrays.
+
+        One array becomes ``{"strong": array}``; a dict (or a list or tuple of
+        arrays) gives one strong modality per entry.
+        """
         if X_strong is None:
             return None
-        with _name_non_numeric(X_strong=X_strong):
-            X_strong = check_array(
-                X_strong,
-                dtype=(np.float64, np.float32),
-                input_name="X_strong",
-                ensure_min_samples=2,
+        if isinstance(X_strong, dict):
+            views = dict(X_strong)
+        elif isinstance(X_strong, (list, tuple)) and all(
+            hasattr(v, "shape") for v in X_strong
+        ):
+            views = {f"strong{i}": v for i, v in enumerate(X_strong)}
+        else:
+            views = {"strong": X_strong}
+        if not views:
+            raise ValueError("X_strong is an empty dict: pass None for no strong view.")
+        validated = {}
+        for name, view in views.items():
+            label = (
+                "X_strong"
+                if len(views) == 1 and name == "strong"
+                else (f"X_strong[{name!r}]")
             )
-        if X_strong.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X_strong has {X_strong.shape[0]} samples but X has "
-                f"{X.shape[0]}; they must be paired row by row."
-            )
-        # No Pipeline step reaches X_strong, so it is standardised here: the
-        # reconstruction losses then weigh every strong feature alike.
-        return StandardScaler().fit_transform(X_strong).astype(np.float32)
+            if not isinstance(name, str) or not name.isidentifier() or name == "weak":
+                raise ValueError(
+                    f"{label}: strong modality names must be Python identifiers "
+                    "other than 'weak'."
+                )
+            with _name_non_numeric(**{label: view}):
+                view = check_array(
+                    view,
+                    dtype=(np.float64, np.float32),
+                    input_name=label,
+                    ensure_min_samples=2,
+                )
+            if view.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"{label} has {view.shape[0]} samples but X has "
+                    f"{X.shape[0]}; they must be paired row by row."
+                )
+            # No Pipeline step reaches X_strong, so it is standardised here: the
+            # reconstruction losses then weigh every strong feature alike.
+            validated[name] = StandardScaler().fit_transform(view).astype(np.float32)
+        return validated
+
+    def _strong_hidden(self, names):
+        """``strong_hidden_layer_sizes`` per strong modality."""
+        sizes = self.strong_hidden_layer_sizes
+        if isinstance(sizes, dict):
+            missing = sorted(set(names) - set(sizes))
+            if missing:
+                raise ValueError(
+                    f"strong_hidden_layer_sizes has no entry for {missing}."
+                )
+            return {
+                n: _check_layer_sizes(sizes[n], f"strong_hidden_layer_sizes[{n!r}]")
+                for n in names
+            }
+        sizes = _check_layer_sizes(sizes, "strong_hidden_layer_sizes")
+        return dict.fromkeys(names, sizes)
 
     def _loss_parts(self, has_strong):
         """Which parts of eq. 9 this configuration trains, in eq. 9's order.
@@ -218,9 +262,7 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
             weak_hidden=_check_layer_sizes(
                 self.weak_hidden_layer_sizes, "weak_hidden_layer_sizes"
             ),
-            strong_hidden=_check_layer_sizes(
-                self.strong_hidden_layer_sizes, "strong_hidden_layer_sizes"
-            ),
+            strong_hidden=self._strong_hidden(n_strong),
             latent_dim=self.latent_dim,
             activation=self.activation,
             regressor=self.regressor,
@@ -276,25 +318,27 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X, y, X_strong):
         X, y = self._validate_targets(X, y)
         X = X.astype(np.float32, copy=False)
-        X_strong = self._validate_strong(X, X_strong)
-        parts = self._loss_parts(X_strong is not None)
+        strong = self._validate_strong(X, X_strong)
+        parts = self._loss_parts(strong is not None)
         if parts == ("prediction_loss",):
-            X_strong = None  # every strong-side weight is 0: uni-modal training
-        self.n_features_strong_ = 0 if X_strong is None else X_strong.shape[1]
+            strong = None  # every strong-side weight is 0: uni-modal training
+        widths = {} if strong is None else {k: v.shape[1] for k, v in strong.items()}
+        if isinstance(X_strong, dict):
+            self.n_features_strong_ = widths
+        else:
+            self.n_features_strong_ = sum(widths.values())
 
         seed = _seed_from(self.random_state)
         device = torch.device(self.device)
         inputs = {"weak": _to_tensor(X, device)}
-        if X_strong is not None:
-            inputs["strong"] = _to_tensor(X_strong, device)
+        for name, view in (strong or {}).items():
+            inputs[name] = _to_tensor(view, device)
         target = self._target_tensor(y, device)
 
         devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            net = self._build_net(
-                X.shape[1], self.n_features_strong_, self._n_head, parts, seed
-            )
+            net = self._build_net(X.shape[1], widths, self._n_head, parts, seed)
             net.fit(inputs, target)
 
         # Paper, section 3: "all the components except the encoder, W_E, and
@@ -352,10 +396,11 @@ _COMMON_PARAMETERS_DOC = """\
         Hidden layers of the weak encoder ``W_E`` (its output is the latent
         code of width ``latent_dim``). The default is the paper's
         video-geometric encoder.
-    strong_hidden_layer_sizes : tuple of int, default=(108,)
+    strong_hidden_layer_sizes : tuple of int or dict, default=(108,)
         Hidden layers of the strong encoder ``S_E``. Both decoders ``S_D1``
         and ``S_D2`` reconstruct the strong modality and mirror ``S_E``. The
-        default is the paper's audio encoder.
+        default is the paper's audio encoder. With several strong modalities
+        (``X_strong`` a dict), one tuple for all or a dict by modality name.
     latent_dim : int, default=128
         Width ``d`` of the shared latent space (paper: 128, or 168 with the
         video-appearance features).
@@ -459,8 +504,9 @@ _REGRESSOR_DOC = """SEW regressor: train with two modalities, predict with one.
         Number of weak features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the weak features, when ``X`` has string column names.
-    n_features_strong_ : int
-        Number of strong features seen in ``fit`` (0 when trained uni-modal).
+    n_features_strong_ : int or dict
+        Number of strong features seen in ``fit`` (0 when trained uni-modal),
+        or their number per strong modality when ``X_strong`` was a dict.
     n_outputs_ : int
         Number of targets.
 
@@ -601,12 +647,17 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
             The weak modality, the one available at prediction time.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, e.g. arousal, or arousal and valence as two columns.
-        X_strong : array-like of shape (n_samples, n_strong_features), default=None
+        X_strong : array-like of shape (n_samples, n_strong_features) or dict, \
+                default=None
             The strong modality, paired row by row with ``X``; used in
             training only, standardised internally. None trains the uni-modal
             network ``W_E`` + ``R``. In ``GridSearchCV`` / ``cross_validate``
-            it is sliced per fold with ``X`` (as ``fit`` parameter, or with
-            metadata routing after ``set_fit_request(X_strong=True)``).
+            an array is sliced per fold with ``X`` (as ``fit`` parameter, or
+            with metadata routing after ``set_fit_request(X_strong=True)``).
+            A dict of arrays (or a list of arrays) gives several strong
+            modalities, each with its own ``S_E``, ``S_D1``, ``S_D2`` and CCA
+            term, summed in the loss; scikit-learn's cross-validation does not
+            slice a dict, so use this form with direct ``fit`` calls.
 
         Returns
         -------
@@ -657,8 +708,9 @@ n_features_in_ : int
     Number of weak features seen in ``fit``.
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the weak features, when ``X`` has string column names.
-n_features_strong_ : int
-    Number of strong features seen in ``fit`` (0 when trained uni-modal).
+n_features_strong_ : int or dict
+    Number of strong features seen in ``fit`` (0 when trained uni-modal), or
+    their number per strong modality when ``X_strong`` was a dict.
 
 See Also
 --------
@@ -715,10 +767,12 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
             The weak modality, the one available at prediction time.
         y : array-like of shape (n_samples,)
             Class labels (strings or integers; binary or multiclass).
-        X_strong : array-like of shape (n_samples, n_strong_features), default=None
+        X_strong : array-like of shape (n_samples, n_strong_features) or dict, \
+                default=None
             The strong modality, paired row by row with ``X``; used in
             training only, standardised internally. None trains the uni-modal
-            network ``W_E`` + ``R``.
+            network ``W_E`` + ``R``. A dict of arrays gives several strong
+            modalities, as in :meth:`SEWRegressor.fit`.
 
         Returns
         -------

@@ -330,3 +330,39 @@ def test_classifier_string_and_integer_labels(two_view_data, labels):
     assert names == {"weak_encoder", "regressor"}
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+
+
+def test_several_strong_modalities(two_view_data):
+    X, Xs, y = two_view_data
+    rng = np.random.default_rng(1)
+    second = np.tanh(Xs @ rng.normal(size=(6, 4))).astype(np.float32)
+    views = {"audio": Xs, "physio": second}
+    sew = SEWRegressor(
+        **{**SMALL, "strong_hidden_layer_sizes": {"audio": (16,), "physio": (4,)}}
+    ).fit(X, y, X_strong=views)
+    assert sew.n_features_strong_ == {"audio": 6, "physio": 4}
+    assert ccc_score(y, sew.predict(X)) > 0.5
+    single = SEWRegressor(**SMALL).fit(X, y, X_strong=Xs)
+    # Two CCA terms of K=4 each are summed: the alignment loss goes below -4.
+    assert sew.history_[-1, "train_alignment_loss"] < -4
+    assert single.history_[-1, "train_alignment_loss"] >= -4
+    names = {name.split(".")[0] for name, _ in sew.module_.named_parameters()}
+    assert names == {"weak_encoder", "regressor"}
+    # A list of arrays is the same as a dict with names strong0, strong1.
+    listed = SEWRegressor(**SMALL).fit(X, y, X_strong=[Xs, second])
+    assert listed.n_features_strong_ == 10
+
+
+@pytest.mark.parametrize(
+    "views, match",
+    [
+        ({"audio": np.zeros((399, 6))}, r"X_strong\['audio'\] has 399 samples"),
+        ({"weak": np.zeros((400, 6))}, "identifiers other than 'weak'"),
+        ({"a": np.full((400, 2), np.nan)}, r"X_strong\['a'\].*NaN"),
+        ({}, "empty dict"),
+    ],
+)
+def test_several_strong_modalities_bad_input(two_view_data, views, match):
+    X, _, y = two_view_data
+    with pytest.raises(ValueError, match=match):
+        SEWRegressor(**SMALL).fit(X, y, X_strong=views)
