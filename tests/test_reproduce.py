@@ -76,3 +76,18 @@ def test_python_dash_m_entry_point():
         check=True,
     )
     assert "reproduce" in result.stdout
+
+
+def test_reproduce_on_avec_folder(tmp_path):
+    # A tiny folder in the AVEC 2016 layout (written by the loader's tests).
+    from test_datasets import _write_avec
+
+    root = _write_avec(tmp_path / "avec", n_frames=40)
+    out = tmp_path / "out"
+    args = ["reproduce", "--avec-root", str(root), "--output", str(out)]
+    args += ["--seeds", "1", "--max-epochs", "1", "--no-progress", "--no-plots"]
+    assert main(args) == 0
+    report = (out / "results.md").read_text()
+    assert "AVEC 2016 features from" in report
+    with open(out / "table2_ablation.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == len(CASES) * len(VARIANTS)
