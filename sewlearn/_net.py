@@ -74,7 +74,7 @@ class TensorBatchIterator:
         n = len(self.dataset)
         if self.shuffle:
             device = next(iter(self.dataset.X.values())).device
-            order = torch.randperm(n).to(device)
+            order = torch.randperm(n, device=device)  # no host-device copy
             for start in range(0, n, self.batch_size):
                 yield self.dataset.take(order[start : start + self.batch_size])
         else:
