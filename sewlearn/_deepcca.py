@@ -26,19 +26,16 @@ from torch import nn
 from ._cca import cca_loss
 from ._modules import ACTIVATIONS, make_mlp
 from ._net import (
-    CPUPicklingMixin,
-    LossPartsNet,
-    RandomValidSplit,
-    TensorBatchIterator,
-    epoch_history,
-    make_callbacks,
-)
-from ._sew import (
     _OPTIMIZERS,
     _PREDICT_CHUNK,
+    CPUPicklingMixin,
+    LossPartsNet,
+    TensorBatchIterator,
     _check_layer_sizes,
     _seed_from,
     _to_tensor,
+    epoch_history,
+    training_params,
 )
 
 __all__ = ["DeepCCA"]
@@ -397,9 +394,6 @@ class DeepCCA(
         return self.latent_dim
 
     def _build_net(self, n_features_x, n_features_y, latent_dim, seed):
-        optimizer_kwargs = {"weight_decay": self.weight_decay}
-        if self.optimizer == "sgd":
-            optimizer_kwargs["momentum"] = self.momentum
         return LossPartsNet(
             module=DeepCCAModule,
             module__n_features_x=n_features_x,
@@ -416,30 +410,13 @@ class DeepCCA(
             criterion__n_components=self.n_components,
             criterion__r1=self.r1,
             criterion__r2=self.r2,
-            optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=_EvenBatchIterator,
-            iterator_valid=_EvenBatchIterator,
-            iterator_train__shuffle=True,
-            train_split=(
-                RandomValidSplit(self.validation_fraction, seed)
-                if self.early_stopping
-                else None
-            ),
-            callbacks=make_callbacks(
-                ("alignment_loss",),
-                validation=self.early_stopping,
-                early_stopping=self.early_stopping,
-                patience=self.n_iter_no_change,
-                tol=self.tol,
-                verbose=self.verbose,
+            **training_params(
+                self,
+                parts=("alignment_loss",),
+                seed=seed,
                 monitor="valid_alignment_loss",
+                iterator=_EvenBatchIterator,
             ),
-            device=self.device,
-            verbose=self.verbose,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

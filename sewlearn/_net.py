@@ -11,9 +11,11 @@ is skorch's own.
 
 import copy
 import math
+from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.history import History
@@ -25,6 +27,7 @@ __all__ = [
     "RandomValidSplit",
     "LossPartsNet",
     "make_callbacks",
+    "training_params",
     "epoch_history",
 ]
 
@@ -181,6 +184,70 @@ def make_callbacks(
 def epoch_history(history):
     """The epoch-level entries of a skorch ``History``, without per-batch rows."""
     return History({k: v for k, v in row.items() if k != "batches"} for row in history)
+
+
+_OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+# Rows per forward pass at predict time: bounds memory, large enough for speed.
+_PREDICT_CHUNK = 16384
+
+
+def _check_layer_sizes(sizes, name):
+    sizes = tuple(sizes)
+    if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+        raise ValueError(f"{name} must hold positive integers, got {sizes!r}.")
+    return tuple(int(s) for s in sizes)
+
+
+def _to_tensor(array, device):
+    """A float32 tensor on ``device``; read-only arrays (memmaps) are copied."""
+    array = np.require(array, dtype=np.float32, requirements="W")
+    return torch.from_numpy(array).to(device)
+
+
+def _seed_from(random_state):
+    """An int seed for torch, drawn from a scikit-learn ``random_state``."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def training_params(
+    est, *, parts, seed, monitor="valid_prediction_loss", iterator=TensorBatchIterator
+):
+    """The ``NeuralNet`` arguments every sewlearn estimator derives alike.
+
+    From the hyperparameters the estimators share (optimizer, lr, momentum,
+    weight_decay, batch_size, max_epochs, early stopping, device, verbose):
+    the optimizer, the slicing iterators, the validation split and the
+    callbacks that record ``parts`` and stop early on ``monitor``.
+    """
+    optimizer_kwargs = {"weight_decay": est.weight_decay}
+    if est.optimizer == "sgd":
+        optimizer_kwargs["momentum"] = est.momentum
+    return dict(
+        optimizer=_OPTIMIZERS[est.optimizer],
+        lr=est.lr,
+        max_epochs=est.max_epochs,
+        batch_size=est.batch_size,
+        iterator_train=iterator,
+        iterator_valid=iterator,
+        iterator_train__shuffle=True,
+        train_split=(
+            RandomValidSplit(est.validation_fraction, seed)
+            if est.early_stopping
+            else None
+        ),
+        callbacks=make_callbacks(
+            parts,
+            validation=est.early_stopping,
+            early_stopping=est.early_stopping,
+            patience=est.n_iter_no_change,
+            tol=est.tol,
+            verbose=est.verbose,
+            monitor=monitor,
+        ),
+        device=est.device,
+        verbose=est.verbose,
+        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+    )
 
 
 class CPUPicklingMixin:

@@ -15,7 +15,6 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.preprocessing import LabelEncoder, StandardScaler
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -23,32 +22,18 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._losses import COMPONENTS, SEWLoss
 from ._modules import ACTIVATIONS, DeployedSEW, SEWModule
 from ._net import (
+    _OPTIMIZERS,
+    _PREDICT_CHUNK,
     CPUPicklingMixin,
     LossPartsNet,
-    RandomValidSplit,
-    TensorBatchIterator,
+    _check_layer_sizes,
+    _seed_from,
+    _to_tensor,
     epoch_history,
-    make_callbacks,
+    training_params,
 )
 
 __all__ = ["SEWClassifier", "SEWRegressor"]
-
-_OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
-# Rows per forward pass at predict time: bounds memory, large enough for speed.
-_PREDICT_CHUNK = 16384
-
-
-def _check_layer_sizes(sizes, name):
-    sizes = tuple(sizes)
-    if not all(isinstance(s, Integral) and s > 0 for s in sizes):
-        raise ValueError(f"{name} must hold positive integers, got {sizes!r}.")
-    return tuple(int(s) for s in sizes)
-
-
-def _to_tensor(array, device):
-    """A float32 tensor on ``device``; read-only arrays (memmaps) are copied."""
-    array = np.require(array, dtype=np.float32, requirements="W")
-    return torch.from_numpy(array).to(device)
 
 
 @contextlib.contextmanager
@@ -65,11 +50,6 @@ def _name_non_numeric(**arrays):
             except (ValueError, TypeError):
                 raise ValueError(f"{name} must be numeric: {exc}") from exc
         raise
-
-
-def _seed_from(random_state):
-    """An int seed for torch, drawn from a scikit-learn ``random_state``."""
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
@@ -276,36 +256,11 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
             ),
             build_strong_decoder="reconstruction_loss" in parts,
         )
-        optimizer_kwargs = {"weight_decay": self.weight_decay}
-        if self.optimizer == "sgd":
-            optimizer_kwargs["momentum"] = self.momentum
         return LossPartsNet(
             module=SEWModule,
             criterion=SEWLoss,
-            optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=TensorBatchIterator,
-            iterator_valid=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            train_split=(
-                RandomValidSplit(self.validation_fraction, seed)
-                if self.early_stopping
-                else None
-            ),
-            callbacks=make_callbacks(
-                parts,
-                validation=self.early_stopping,
-                early_stopping=self.early_stopping,
-                patience=self.n_iter_no_change,
-                tol=self.tol,
-                verbose=self.verbose,
-            ),
-            device=self.device,
-            verbose=self.verbose,
+            **training_params(self, parts=parts, seed=seed),
             **{f"module__{k}": v for k, v in module_kwargs.items()},
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
             criterion__alpha=self.alpha,
             criterion__beta=self.beta,
             criterion__gamma=self.gamma,
