@@ -12,8 +12,10 @@ import json
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 
 from ._modules import DeployedSEW, make_mlp, make_regressor
+from ._sew import SEWRegressor
 
 __all__ = ["export_model", "load_model"]
 
@@ -56,8 +58,6 @@ def export_model(estimator, path):
     >>> np.array_equal(load_model(path).predict(X), sew.predict(X))
     True
     """
-    from sklearn.utils.validation import check_is_fitted
-
     check_is_fitted(estimator)
     params = {k: _jsonable(v) for k, v in estimator.get_params().items()}
     config = {
@@ -122,8 +122,6 @@ def load_model(path):
     SEWRegressor(latent_dim=4, max_epochs=1, random_state=0,
                  weak_hidden_layer_sizes=(8,))
     """
-    from ._sew import SEWRegressor  # late import: _sew imports this module
-
     estimators = {"SEWRegressor": SEWRegressor}
     with np.load(path, allow_pickle=False) as archive:
         if _CONFIG_KEY not in archive.files:
