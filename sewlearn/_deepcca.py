@@ -1,7 +1,7 @@
 # License: BSD 3 clause
 """Deep CCA (Andrew et al., 2013) as a two-view scikit-learn transformer."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -26,8 +26,8 @@ from torch import nn
 from ._cca import cca_loss
 from ._modules import ACTIVATIONS, make_mlp
 from ._net import (
-    _OPTIMIZERS,
     _PREDICT_CHUNK,
+    TRAINING_CONSTRAINTS,
     CPUPicklingMixin,
     LossPartsNet,
     TensorBatchIterator,
@@ -316,22 +316,8 @@ class DeepCCA(
         "y_hidden_layer_sizes": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "r1": [Interval(Real, 0, None, closed="neither")],
-        "r2": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS))],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        **TRAINING_CONSTRAINTS,
         "scale": ["boolean"],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(

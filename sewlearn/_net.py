@@ -11,11 +11,12 @@ is skorch's own.
 
 import copy
 import math
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.history import History
@@ -27,6 +28,7 @@ __all__ = [
     "RandomValidSplit",
     "LossPartsNet",
     "make_callbacks",
+    "TRAINING_CONSTRAINTS",
     "training_params",
     "epoch_history",
 ]
@@ -207,6 +209,27 @@ def _to_tensor(array, device):
 def _seed_from(random_state):
     """An int seed for torch, drawn from a scikit-learn ``random_state``."""
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+# Constraints of the hyperparameters that every sewlearn estimator shares and
+# training_params reads, plus the CCA ridges.
+TRAINING_CONSTRAINTS = {
+    "r1": [Interval(Real, 0, None, closed="neither")],
+    "r2": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [StrOptions(set(_OPTIMIZERS))],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "device": [str],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 
 def training_params(

@@ -22,8 +22,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._losses import COMPONENTS, SEWLoss
 from ._modules import ACTIVATIONS, DeployedSEW, SEWModule
 from ._net import (
-    _OPTIMIZERS,
     _PREDICT_CHUNK,
+    TRAINING_CONSTRAINTS,
     CPUPicklingMixin,
     LossPartsNet,
     _check_layer_sizes,
@@ -70,21 +70,7 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         "beta": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "n_cca_components": [Interval(Integral, 1, None, closed="left"), None],
-        "r1": [Interval(Real, 0, None, closed="neither")],
-        "r2": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS))],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **TRAINING_CONSTRAINTS,
     }
 
     def __init__(
