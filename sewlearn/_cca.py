@@ -17,11 +17,41 @@ same singular values as ``T``, and the backward pass of a Cholesky factor and
 of triangular solves has no such terms. The singular values come from
 ``torch.linalg.svdvals``, whose backward (``U diag(g) V^T``) is finite even
 for repeated singular values.
+
+Two routes to the same numbers. The *feature-space* route above factorises
+``d x d`` matrices. When the batch is much smaller than the code width (the
+paper's batch 32 and width 128), the covariances have rank at most ``m - 1``
+and the nonzero singular values of ``T`` are those of a ``(m-1) x (m-1)``
+matrix built in *sample space*: with ``D_i`` the centred batch in an
+orthonormal basis of the vectors orthogonal to the ones (Helmert
+coordinates), ``G_i = D_i D_i^T / (m-1) = R_i^T R_i`` (a thin QR of
+``D_i^T / sqrt(m-1)``) and ``W_i W_i^T = R_i R_i^T + r_i I`` (Cholesky),
+``F_i = W_i^{-1} R_i`` satisfies ``F_i^T F_i = G_i (G_i + r_i I)^{-1}`` and
+the singular values of ``F_1 F_2^T`` are the nonzero singular values of
+``T`` (push-through identity ``D S^{-1} = (G + r I)^{-1} D``). On the CPU at
+batch 32 and width 128 this route is about 4x faster, forward and backward.
+Its backward goes through the QR factor ``R_i``, whose inverse appears in the
+gradient, so it is taken only when each ``R_i`` is well conditioned (a batch
+with repeated rows, or codes of rank below ``m - 1``, falls back to the
+feature-space route), and only on the CPU: the condition check reads a value
+on the host, which would synchronise a GPU at every step.
 """
+
+import functools
 
 import torch
 
 __all__ = ["canonical_correlations", "cca_loss"]
+
+# The sample-space route is used when the batch has at most this fraction of
+# the narrower code width (rows - 1 <= width / 2); measured crossover on a
+# CPU at width 128 is near 90 rows.
+_SAMPLE_SPACE_MAX_RATIO = 0.5
+# Largest condition number of a view's sample-space factor R_i for which the
+# sample-space route is taken. Its backward multiplies by R_i^{-1}: at 1e3
+# the gradients agree with the feature-space route to about 1e-8 (relative,
+# float64); exactly repeated rows have an infinite condition number.
+_SAMPLE_SPACE_MAX_COND = 1e3
 
 
 def canonical_correlations(h1, h2, *, r1=1e-3, r2=1e-3):
@@ -41,9 +71,11 @@ def canonical_correlations(h1, h2, *, r1=1e-3, r2=1e-3):
     -------
     torch.Tensor of shape (min(d1, d2),)
         The singular values of ``S11^{-1/2} S12 S22^{-1/2}``, each in
-        ``[0, 1)``, in the dtype of ``h1``. The linear algebra runs in
-        float64 whatever the input dtype: it costs little at code widths of a
-        few hundred and keeps float32 training stable.
+        ``[0, 1)``, in the dtype of ``h1``; all NaN when an input holds a
+        non-finite value (no error is raised, so that no step has to wait for
+        the device). The linear algebra runs in float64 whatever the input
+        dtype: it costs little at code widths of a few hundred and keeps
+        float32 training stable.
     """
     if h1.ndim != 2 or h2.ndim != 2 or h1.shape[0] != h2.shape[0]:
         raise ValueError(
@@ -53,13 +85,27 @@ def canonical_correlations(h1, h2, *, r1=1e-3, r2=1e-3):
     if r1 <= 0 or r2 <= 0:
         raise ValueError(f"r1 and r2 must be positive, got r1={r1}, r2={r2}.")
     m = h1.shape[0]
+    k = min(h1.shape[1], h2.shape[1])
     out_dtype = h1.dtype
     if m < 2:
         # One sample carries no covariance information: the objective is flat.
-        k = min(h1.shape[1], h2.shape[1])
         return (h1.sum() + h2.sum()).to(out_dtype) * 0.0 + h1.new_zeros(k)
     h1 = h1.to(torch.float64)
     h2 = h2.to(torch.float64)
+    corr = None
+    if h1.device.type == "cpu" and m - 1 <= _SAMPLE_SPACE_MAX_RATIO * k:
+        corr = _sample_space(h1, h2, r1, r2)
+    if corr is None:
+        corr = _feature_space(h1, h2, r1, r2)
+    else:
+        # m - 1 nonzero values; the other k - m + 1 are exactly zero.
+        corr = torch.cat([corr, corr.new_zeros(k - corr.shape[0])])
+    return corr.to(out_dtype)
+
+
+def _feature_space(h1, h2, r1, r2):
+    """Singular values of ``L1^{-1} S12 L2^{-T}`` (``d x d`` linear algebra)."""
+    m = h1.shape[0]
     h1 = h1 - h1.mean(dim=0, keepdim=True)
     h2 = h2 - h2.mean(dim=0, keepdim=True)
     scale = 1.0 / (m - 1)
@@ -68,12 +114,54 @@ def canonical_correlations(h1, h2, *, r1=1e-3, r2=1e-3):
     s11 = scale * (h1.T @ h1) + r1 * eye1  # eq. 6
     s22 = scale * (h2.T @ h2) + r2 * eye2  # eq. 7
     s12 = scale * (h1.T @ h2)  # eq. 5
-    l1 = torch.linalg.cholesky(s11)
-    l2 = torch.linalg.cholesky(s22)
+    # cholesky_ex: a failed factorisation (non-finite input) becomes NaN
+    # instead of an error that would need a host-device synchronisation.
+    l1 = _nan_where_failed(*torch.linalg.cholesky_ex(s11))
+    l2 = _nan_where_failed(*torch.linalg.cholesky_ex(s22))
     # t = L1^{-1} S12 L2^{-T}: same singular values as S11^-1/2 S12 S22^-1/2.
     a = torch.linalg.solve_triangular(l1, s12, upper=False)
     t = torch.linalg.solve_triangular(l2, a.T, upper=False).T
-    return torch.linalg.svdvals(t).to(out_dtype)
+    # svdvals raises on non-finite input; feed it zeros and return NaN then.
+    finite = torch.isfinite(t).all()
+    corr = torch.linalg.svdvals(torch.where(finite, t, torch.zeros_like(t)))
+    return torch.where(finite, corr, torch.full_like(corr, float("nan")))
+
+
+def _nan_where_failed(factor, info):
+    return torch.where(info == 0, factor, torch.full_like(factor, float("nan")))
+
+
+@functools.lru_cache(maxsize=8)
+def _helmert_basis(m):
+    """``(m, m-1)`` orthonormal basis of the vectors orthogonal to the ones."""
+    j = torch.arange(1, m, dtype=torch.float64)
+    i = torch.arange(m, dtype=torch.float64)[:, None]
+    z = torch.where(i < j, 1.0, torch.where(i == j, -j, 0.0))
+    return z / torch.sqrt(j * (j + 1))
+
+
+def _sample_space(h1, h2, r1, r2):
+    """Nonzero canonical correlations from ``(m-1) x (m-1)`` factors.
+
+    CPU only (the conditioning check reads values on the host). Returns None
+    when a view's sample-space factor is ill conditioned or not finite; the
+    caller then takes the feature-space route.
+    """
+    m = h1.shape[0]
+    basis = _helmert_basis(m) * (1.0 / (m - 1)) ** 0.5
+    factors = []
+    for h, r in ((h1, r1), (h2, r2)):
+        if not torch.isfinite(h).all():
+            return None
+        # Centring and scaling in one product: G = D D^T / (m-1) = R^T R.
+        _, rr = torch.linalg.qr(h.T @ basis)
+        sv = torch.linalg.svdvals(rr.detach())
+        if not sv[-1] * _SAMPLE_SPACE_MAX_COND > sv[0]:
+            return None
+        eye = torch.eye(m - 1, dtype=h.dtype, device=h.device)
+        w = torch.linalg.cholesky(rr @ rr.T + r * eye)
+        factors.append(torch.linalg.solve_triangular(w, rr, upper=False))
+    return torch.linalg.svdvals(factors[0] @ factors[1].T)
 
 
 def cca_loss(h1, h2, *, n_components=10, r1=1e-3, r2=1e-3):

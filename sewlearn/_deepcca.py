@@ -116,7 +116,7 @@ class _EvenBatchIterator(TensorBatchIterator):
         bounds = [(n * i) // n_batches for i in range(n_batches + 1)]
         if self.shuffle:
             device = next(iter(self.dataset.X.values())).device
-            order = torch.randperm(n).to(device)
+            order = torch.randperm(n, device=device)  # no host-device copy
             for start, stop in zip(bounds[:-1], bounds[1:]):
                 yield self.dataset.take(order[start:stop])
         else:

@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.dataset import get_len
 from skorch.history import History
 
 __all__ = [
@@ -115,7 +116,20 @@ class LossPartsNet(NeuralNet):
     (``PassthroughScoring`` callbacks turn them into epoch averages) and
     checked: a non-finite part stops training with an error that names it,
     instead of finishing with NaN weights.
+
+    No value is read back from the device during an epoch. skorch's own loop
+    calls ``loss.item()`` at every batch, which on a GPU makes the host wait
+    for the device at every step; here the per-batch losses stay on the
+    device as 0-d tensors and are copied to the history together, in one
+    transfer, when the train (or validation) pass of the epoch ends. The
+    history holds the same numbers as skorch's loop would record, and
+    callbacks that read epoch values (scoring, early stopping, checkpoints)
+    see them as usual; only the per-batch loss is missing from a
+    ``ProgressBar`` postfix. The non-finite check runs on those values, so a
+    diverging run stops at the end of the pass in which it diverged.
     """
+
+    _pending = None  # {history key: [0-d tensors]} while a pass runs
 
     def get_dataset(self, X, y=None):
         if isinstance(X, TensorDictDataset):
@@ -125,19 +139,60 @@ class LossPartsNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         total, parts = self.criterion_(y_pred, y_true)
         prefix = "train_" if training else "valid_"
-        values = {name: part.item() for name, part in parts.items()}
-        for name, value in values.items():
-            self.history.record_batch(prefix + name, value)
-        broken = [name for name, value in values.items() if not math.isfinite(value)]
-        if broken or not torch.isfinite(total):
-            raise FloatingPointError(
-                f"Training diverged in epoch {len(self.history)}: "
-                f"{', '.join(broken) or 'the total loss'} became non-finite "
-                f"({', '.join(f'{k}={v:.4g}' for k, v in values.items())}). "
-                "Try a lower learning rate (lr), a larger CCA ridge (r1, r2), "
-                "or a larger batch_size."
-            )
+        if self._pending is None:  # called outside an epoch: record now
+            values = {prefix + k: v.item() for k, v in parts.items()}
+            for key, value in values.items():
+                self.history.record_batch(key, value)
+            self._check_finite(values, batch=None)
+        else:
+            for name, part in parts.items():
+                self._pending.setdefault(prefix + name, []).append(part.detach())
         return total
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop, with the per-batch ``.item()`` replaced by deferral.
+        if iterator is None:
+            return
+        rows = self.history[-1]["batches"]
+        first = len(rows)
+        self._pending = {}
+        try:
+            batch_count = 0
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                self._pending.setdefault(prefix + "_loss", []).append(
+                    step["loss"].detach()
+                )
+                self.history.record_batch(prefix + "_batch_size", get_len(batch[0]))
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+                batch_count += 1
+            pending = self._pending
+        finally:
+            self._pending = None
+        if pending:
+            keys = list(pending)
+            # One device-to-host copy for every value of the pass.
+            table = torch.stack([torch.stack(pending[k]) for k in keys]).tolist()
+            for i, row in enumerate(rows[first:]):
+                row.update((k, values[i]) for k, values in zip(keys, table))
+            for i in range(batch_count):
+                self._check_finite(
+                    {k: values[i] for k, values in zip(keys, table)}, batch=i + 1
+                )
+        self.history.record(prefix + "_batch_count", batch_count)
+
+    def _check_finite(self, values, *, batch):
+        broken = [k for k, v in values.items() if not math.isfinite(v)]
+        if not broken:
+            return
+        where = f"epoch {len(self.history)}" + (f", batch {batch}" if batch else "")
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+        raise FloatingPointError(
+            f"Training diverged in {where}: {', '.join(broken)} became "
+            f"non-finite ({shown}). Try a lower learning rate (lr), a larger "
+            "CCA ridge (r1, r2), or a larger batch_size."
+        )
 
 
 def make_callbacks(

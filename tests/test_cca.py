@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sewlearn._cca import canonical_correlations, cca_loss
+from sewlearn._cca import (
+    _feature_space,
+    _sample_space,
+    canonical_correlations,
+    cca_loss,
+)
 
 
 def _reference_correlations(h1, h2, r1, r2):
@@ -145,3 +150,77 @@ def test_property_finite_and_in_zero_k(data, k):
     value = -cca_loss(h1, h2, n_components=k)
     assert 0.0 <= value.item() <= k + 1e-4
     assert _finite_everywhere(h1, h2, n_components=k)
+
+
+def _values_and_grads(route, h1, h2, k=10, r1=1e-3, r2=2e-3):
+    h1 = h1.clone().requires_grad_(True)
+    h2 = h2.clone().requires_grad_(True)
+    corr = route(h1, h2, r1, r2)
+    if corr is None:
+        return None
+    loss = -corr[:k].sum()
+    loss.backward()
+    return corr.detach(), h1.grad, h2.grad
+
+
+@pytest.mark.parametrize("m, d1, d2", [(32, 128, 128), (10, 40, 24), (2, 6, 4)])
+def test_sample_space_route_matches_feature_space(m, d1, d2):
+    g = torch.Generator().manual_seed(m)
+    h1 = torch.randn(m, d1, generator=g, dtype=torch.float64)
+    h2 = torch.randn(m, d2, generator=g, dtype=torch.float64)
+    h2[:, :4] += h1[:, :4]  # some shared signal
+    fast = _values_and_grads(_sample_space, h1, h2)
+    assert fast is not None, "the sample-space route was not taken"
+    slow = _values_and_grads(_feature_space, h1, h2)
+    # m - 1 nonzero correlations, then zeros.
+    np.testing.assert_allclose(fast[0], slow[0][: m - 1], rtol=1e-9, atol=1e-12)
+    assert slow[0][m - 1 :].abs().max() < 1e-6
+    for a, b in zip(fast[1:], slow[1:]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-7 * b.abs().max().item())
+    # And the public function returns the full-length vector of the slow route.
+    got = canonical_correlations(h1, h2, r1=1e-3, r2=2e-3)
+    np.testing.assert_allclose(got, slow[0], atol=1e-9)
+
+
+def test_sample_space_route_falls_back_for_repeated_rows():
+    g = torch.Generator().manual_seed(0)
+    h1 = torch.randn(32, 128, generator=g, dtype=torch.float64)
+    h2 = torch.randn(32, 128, generator=g, dtype=torch.float64) + 0.3 * h1
+    h1[5] = h1[3]  # a repeated sample: rank m - 2, the QR factor is singular
+    assert _sample_space(h1, h2, 1e-3, 2e-3) is None
+    public = _values_and_grads(
+        lambda a, b, r1, r2: canonical_correlations(a, b, r1=r1, r2=r2), h1, h2
+    )
+    slow = _values_and_grads(_feature_space, h1, h2)
+    for a, b in zip(public, slow):
+        np.testing.assert_array_equal(a, b)
+    assert torch.isfinite(public[1]).all()
+
+
+@pytest.mark.parametrize("m, d", [(32, 128), (200, 8)])
+def test_non_finite_codes_give_nan_without_raising(m, d):
+    # No error (raising would need a host-device synchronisation per step);
+    # the training loop sees a NaN loss and names it.
+    h1 = torch.randn(m, d)
+    h1[3, 1] = float("nan")
+    corr = canonical_correlations(h1, torch.randn(m, d))
+    assert corr.shape == (d,)
+    assert torch.isnan(corr).all()
+    h1[3, 1] = float("inf")
+    assert torch.isnan(cca_loss(h1, torch.randn(m, d)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=arrays(
+        np.float32,
+        st.tuples(st.integers(2, 12), st.just(48)),
+        elements=st.floats(-100, 100, width=32),
+    )
+)
+def test_property_routes_agree(data):
+    h1 = torch.from_numpy(data[:, :24].astype(np.float64))
+    h2 = torch.from_numpy(data[:, 24:].astype(np.float64))
+    np.testing.assert_allclose(
+        canonical_correlations(h1, h2), _feature_space(h1, h2, 1e-3, 1e-3), atol=1e-6
+    )

@@ -1,0 +1,172 @@
+"""The skorch plumbing: deferred loss recording and host reads per step."""
+
+import functools
+import sys
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import PassthroughScoring
+
+import sewlearn._cca
+from sewlearn import DeepCCA, SEWRegressor
+from sewlearn._net import LossPartsNet, TensorBatchIterator, TensorDictDataset
+
+_HOST_READS = ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__")
+
+
+@pytest.fixture
+def host_reads(monkeypatch):
+    """Count the calls that copy a tensor's value to the host.
+
+    On a GPU each of them makes the host wait for the device; on the CPU they
+    are free, so counting them is how the CPU test suite guards the GPU path.
+    Reads by ``torch.optim`` are not counted: Adam keeps its step counters on
+    the host unless ``capturable=True``, so reading them waits for nothing.
+    """
+    counts = {"n": 0}
+    for name in _HOST_READS:
+        original = getattr(torch.Tensor, name)
+
+        @functools.wraps(original)
+        def counted(self, *args, _original=original, **kwargs):
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if not caller.startswith("torch.optim"):
+                counts["n"] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    # The CPU-only sample-space route of the CCA loss checks conditioning on
+    # the host at every step; a GPU takes the feature-space route.
+    monkeypatch.setattr(sewlearn._cca, "_SAMPLE_SPACE_MAX_RATIO", 0.0)
+    return counts
+
+
+class _TwoParts(torch.nn.Module):
+    def forward(self, y_pred, y):
+        a = torch.nn.functional.mse_loss(y_pred["out"], y)
+        b = torch.nn.functional.l1_loss(y_pred["out"], y)
+        return a + 0.5 * b, {"a_loss": a, "b_loss": b}
+
+
+class _Linear(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(3, 1)
+
+    def forward(self, x):
+        return {"out": self.linear(x)}
+
+
+def _tiny_net(**kwargs):
+    torch.manual_seed(0)
+    params = dict(lr=0.05, iterator_train__shuffle=True) | kwargs
+    return LossPartsNet(
+        _Linear,
+        criterion=_TwoParts,
+        optimizer=torch.optim.SGD,
+        batch_size=7,
+        max_epochs=3,
+        iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator,
+        train_split=None,
+        callbacks=[
+            (f"train_{p}", PassthroughScoring(name=f"train_{p}", on_train=True))
+            for p in ("a_loss", "b_loss")
+        ],
+        verbose=0,
+        **params,
+    )
+
+
+def _tiny_data(n=30):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(n, 3, generator=g)
+    return TensorDictDataset({"x": x}, x @ torch.tensor([[1.0], [-2.0], [0.5]]))
+
+
+def test_batch_losses_are_recorded_per_batch_after_each_pass():
+    net = _tiny_net().fit(_tiny_data())
+    for epoch in net.history:
+        batches = epoch["batches"]
+        assert [b["train_batch_size"] for b in batches] == [7, 7, 7, 7, 2]
+        for b in batches:
+            assert all(type(b[k]) is float for k in ("train_loss", "train_a_loss"))
+            assert b["train_loss"] == pytest.approx(
+                b["train_a_loss"] + 0.5 * b["train_b_loss"], rel=1e-6
+            )
+        # skorch's epoch value: the batch-size weighted mean of the batches.
+        sizes = np.array([b["train_batch_size"] for b in batches])
+        a = np.array([b["train_a_loss"] for b in batches])
+        assert epoch["train_a_loss"] == pytest.approx((a * sizes).sum() / sizes.sum())
+    # Training made progress: the recorded losses are the real ones.
+    assert net.history[-1, "train_loss"] < net.history[0, "train_loss"]
+
+
+def test_batch_values_match_a_recomputation_with_the_same_weights():
+    # With lr=0 the weights never change, so every batch value can be checked
+    # against a direct evaluation of the criterion on that batch's rows.
+    net = _tiny_net(lr=0.0, iterator_train__shuffle=False).fit(_tiny_data())
+    data = _tiny_data()
+    with torch.no_grad():
+        for i, b in enumerate(net.history[-1, "batches"]):
+            rows = slice(7 * i, 7 * i + 7)
+            total, parts = net.criterion_(net.module_(data.X["x"][rows]), data.y[rows])
+            assert b["train_loss"] == pytest.approx(total.item(), rel=1e-6)
+            assert b["train_b_loss"] == pytest.approx(parts["b_loss"].item(), rel=1e-6)
+
+
+def test_divergence_names_the_part_and_the_batch():
+    data = _tiny_data()
+    data.y[9] = float("nan")  # the second batch of the unshuffled first epoch
+    net = _tiny_net(iterator_train__shuffle=False)
+    with pytest.raises(
+        FloatingPointError,
+        match=r"epoch 1, batch 2: train_a_loss, train_b_loss, train_loss became",
+    ):
+        net.fit(data)
+
+
+def _reads_during_fit(est, host_reads, n, **fit_params):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 10)).astype(np.float32)
+    Z = rng.normal(size=(n, 6)).astype(np.float32)
+    host_reads["n"] = 0
+    if isinstance(est, DeepCCA):
+        est.fit(X, Z)
+    else:
+        est.fit(X, X[:, 0] - Z[:, 1], X_strong=Z)
+    return host_reads["n"]
+
+
+@pytest.mark.parametrize(
+    "est",
+    [
+        SEWRegressor(
+            weak_hidden_layer_sizes=(8,),
+            strong_hidden_layer_sizes=(8,),
+            latent_dim=4,
+            regressor_hidden_layer_sizes=(4,),
+            n_cca_components=2,
+            batch_size=16,
+            max_epochs=2,
+            early_stopping=True,
+            random_state=0,
+        ),
+        DeepCCA(
+            x_hidden_layer_sizes=(8,),
+            y_hidden_layer_sizes=(8,),
+            n_components=2,
+            batch_size=16,
+            max_epochs=2,
+            random_state=0,
+        ),
+    ],
+    ids=["SEWRegressor", "DeepCCA"],
+)
+def test_host_reads_do_not_grow_with_the_number_of_batches(est, host_reads):
+    # 4x the rows is 4x the batches per epoch at the same number of epochs:
+    # every value the training loop reads back must be per epoch, not per step.
+    few = _reads_during_fit(est, host_reads, 160)
+    many = _reads_during_fit(est, host_reads, 640)
+    assert many == few
