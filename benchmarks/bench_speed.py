@@ -11,9 +11,13 @@ Usage::
 
     python benchmarks/bench_speed.py                  # CPU, batch 32 and 256
     python benchmarks/bench_speed.py --device cuda --batch-sizes 32 256 2048
+    python benchmarks/bench_speed.py --feature-space-cca   # the CCA route of 0.1
 
 Prints a Markdown table: median epoch time over ``--repeats`` runs, samples per
-second, the ratio, ``predict`` time on all samples and peak memory.
+second, the ratio, ``predict`` time on all samples beside the time of the same
+matrix products alone (the compute floor of this machine), and peak memory. On
+a GPU it also counts the operations that synchronise the device with the host
+during one epoch of ``SEWRegressor.fit`` (``torch.cuda.set_sync_debug_mode``).
 """
 
 import argparse
@@ -21,14 +25,17 @@ import platform
 import resource
 import statistics
 import time
+import warnings
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+import sewlearn._cca
 from sewlearn import SEWRegressor
 from sewlearn._cca import cca_loss
+from sewlearn._net import _PREDICT_CHUNK
 
 N_WEAK, N_STRONG, LATENT = 632, 88, 128
 
@@ -89,6 +96,37 @@ def sew_epoch(X, Xs, y, batch_size, device, seed):
     return time.perf_counter() - start, sew
 
 
+def matmul_floor(sew, X, device):
+    """Seconds for the deployed network's matrix products alone, same chunks."""
+    layers = [m for m in sew.module_.modules() if isinstance(m, nn.Linear)]
+    weights = [(m.weight.detach().T.contiguous(), m.bias.detach()) for m in layers]
+    X = torch.from_numpy(X).to(device)
+    _sync(device)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(X), _PREDICT_CHUNK):
+            h = X[i : i + _PREDICT_CHUNK]
+            for w, b in weights:
+                h = torch.addmm(b, h, w)
+    _sync(device)
+    flops = 2 * len(X) * sum(w.numel() for w, _ in weights)
+    return time.perf_counter() - start, flops
+
+
+def count_syncs(X, Xs, y, batch_size, device):
+    """Synchronising CUDA operations during one epoch of SEWRegressor.fit."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            sew_epoch(X, Xs, y, batch_size, device, 0)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    syncs = [w for w in caught if "synchroniz" in str(w.message)]
+    where = sorted({str(w.message).splitlines()[0][:80] for w in syncs})
+    return len(syncs), where
+
+
 def _sync(device):
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
@@ -100,7 +138,14 @@ def main():
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--feature-space-cca",
+        action="store_true",
+        help="always take the d x d route of the CCA loss (sewlearn 0.1's only one)",
+    )
     args = parser.parse_args()
+    if args.feature_space_cca:
+        sewlearn._cca._SAMPLE_SPACE_MAX_RATIO = 0.0
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(args.samples, N_WEAK)).astype(np.float32)
@@ -110,7 +155,8 @@ def main():
     print(
         f"machine: {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} torch threads, torch {torch.__version__}, "
-        f"device {args.device}, {args.samples} samples, median of {args.repeats}"
+        f"device {args.device}, {args.samples} samples, median of {args.repeats}, "
+        f"CCA route: {'feature space' if args.feature_space_cca else 'auto'}"
     )
     print()
     print("| batch | bare epoch (s) | SEW epoch (s) | SEW / bare | SEW samples/s |")
@@ -134,15 +180,29 @@ def main():
         b, s = statistics.median(bare), statistics.median(ours)
         print(f"| {bs} | {b:.2f} | {s:.2f} | {s / b:.2f} | {args.samples / s:,.0f} |")
 
-    times = []
+    times, floors = [], []
     for _ in range(max(3, args.repeats)):
         start = time.perf_counter()
         sew.predict(X)
         times.append(time.perf_counter() - start)
+        seconds, flops = matmul_floor(sew, X, args.device)
+        floors.append(seconds)
+    t, f = statistics.median(times), statistics.median(floors)
     print()
     print(
-        f"predict on {args.samples} samples: {statistics.median(times):.3f} s (median)"
+        f"predict on {args.samples} samples: {t:.3f} s (median); its matrix "
+        f"products alone ({flops / 1e9:.1f} GFLOP): {f:.3f} s, "
+        f"{flops / f / 1e9:.0f} GFLOP/s; predict / products = {t / f:.2f}"
     )
+    if torch.device(args.device).type == "cuda":
+        for bs in args.batch_sizes:
+            n, where = count_syncs(X, Xs, y[:, 0], bs, args.device)
+            batches = -(-args.samples // bs)
+            print(
+                f"batch {bs}: {n} synchronising operations in one epoch of "
+                f"{batches} batches (including fit's set-up and predict-free "
+                f"wrap-up): {where}"
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak:.0f} MiB")
     if torch.device(args.device).type == "cuda":
