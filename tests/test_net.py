@@ -2,6 +2,7 @@
 
 import functools
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -60,16 +61,22 @@ class _Linear(torch.nn.Module):
 
 def _tiny_net(**kwargs):
     torch.manual_seed(0)
-    params = dict(lr=0.05, iterator_train__shuffle=True) | kwargs
+    params = (
+        dict(
+            module=_Linear,
+            lr=0.05,
+            max_epochs=3,
+            iterator_train__shuffle=True,
+            train_split=None,
+        )
+        | kwargs
+    )
     return LossPartsNet(
-        _Linear,
         criterion=_TwoParts,
         optimizer=torch.optim.SGD,
         batch_size=7,
-        max_epochs=3,
         iterator_train=TensorBatchIterator,
         iterator_valid=TensorBatchIterator,
-        train_split=None,
         callbacks=[
             (f"train_{p}", PassthroughScoring(name=f"train_{p}", on_train=True))
             for p in ("a_loss", "b_loss")
@@ -170,3 +177,60 @@ def test_host_reads_do_not_grow_with_the_number_of_batches(est, host_reads):
     few = _reads_during_fit(est, host_reads, 160)
     many = _reads_during_fit(est, host_reads, 640)
     assert many == few
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_training_synchronises_at_most_once_per_step():
+    # The one synchronisation left per step is torch.linalg.svdvals in the CCA
+    # loss (documented by PyTorch); nothing else may wait for the device.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(640, 10)).astype(np.float32)
+    Z = rng.normal(size=(640, 6)).astype(np.float32)
+    sew = SEWRegressor(
+        weak_hidden_layer_sizes=(8,),
+        strong_hidden_layer_sizes=(8,),
+        latent_dim=4,
+        n_cca_components=2,
+        batch_size=16,
+        max_epochs=1,
+        device="cuda",
+        random_state=0,
+    )
+    sew.fit(X[:64], X[:64, 0], X_strong=Z[:64])  # warm-up: lazy CUDA set-up
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            sew.fit(X, X[:, 0] - Z[:, 1], X_strong=Z)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    syncs = [w for w in caught if "synchroniz" in str(w.message)]
+    assert len(syncs) <= 640 // 16 + 20  # one per step, plus fit's set-up
+
+
+class _ModeRecorder(_Linear):
+    def __init__(self):
+        super().__init__()
+        self.modes = []
+        self.switches = 0
+
+    def train(self, mode=True):
+        self.switches += 1
+        return super().train(mode)
+
+    def forward(self, x):
+        self.modes.append(self.training)
+        return super().forward(x)
+
+
+def test_train_and_validation_passes_run_in_their_modes():
+    # The mode is switched only when it changes, not at every batch.
+    def split(dataset, y=None, **kwargs):
+        return dataset.subset(slice(0, 21)), dataset.subset(slice(21, 30))
+
+    net = _tiny_net(module=_ModeRecorder, max_epochs=2, train_split=split)
+    net.fit(_tiny_data())
+    # Per epoch: 3 training batches (21 rows), then 2 validation batches.
+    assert net.module_.modes == [True, True, True, False, False] * 2
+    # Two switches per epoch (skorch alone would call train() at every batch).
+    assert net.module_.switches <= 2 * 2 + 1
