@@ -50,7 +50,7 @@ VARIANTS = {
 # [512, 256, latent], audio [108, latent], video-appearance one linear layer.
 HIDDEN = {"audio": (108,), "video_geometric": (512, 256), "video_appearance": ()}
 
-# Run sizes. "quick" fits the whole run in about 10 minutes on 2 CPU cores:
+# Run sizes. "quick" fits the whole run in about 6 minutes on 2 CPU cores:
 # fewer and shorter recordings, every 2nd frame, Adam and fewer epochs.
 PRESETS = {
     "quick": dict(
@@ -385,7 +385,7 @@ def main(argv=None):
         dest="preset",
         action="store_const",
         const="quick",
-        help="small run, about 10 minutes on 2 CPU cores (default)",
+        help="small run, about 6 minutes on 2 CPU cores (default)",
     )
     size.add_argument(
         "--full",
