@@ -134,6 +134,17 @@ def test_divergence_names_the_part_and_the_batch():
         net.fit(data)
 
 
+_TINY_SEW = dict(
+    weak_hidden_layer_sizes=(8,),
+    strong_hidden_layer_sizes=(8,),
+    latent_dim=4,
+    regressor_hidden_layer_sizes=(4,),
+    n_cca_components=2,
+    batch_size=16,
+    random_state=0,
+)
+
+
 def _reads_during_fit(est, host_reads, n, **fit_params):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, 10)).astype(np.float32)
@@ -149,17 +160,7 @@ def _reads_during_fit(est, host_reads, n, **fit_params):
 @pytest.mark.parametrize(
     "est",
     [
-        SEWRegressor(
-            weak_hidden_layer_sizes=(8,),
-            strong_hidden_layer_sizes=(8,),
-            latent_dim=4,
-            regressor_hidden_layer_sizes=(4,),
-            n_cca_components=2,
-            batch_size=16,
-            max_epochs=2,
-            early_stopping=True,
-            random_state=0,
-        ),
+        SEWRegressor(**_TINY_SEW, max_epochs=2, early_stopping=True),
         DeepCCA(
             x_hidden_layer_sizes=(8,),
             y_hidden_layer_sizes=(8,),
@@ -186,16 +187,7 @@ def test_cuda_training_synchronises_at_most_once_per_step():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(640, 10)).astype(np.float32)
     Z = rng.normal(size=(640, 6)).astype(np.float32)
-    sew = SEWRegressor(
-        weak_hidden_layer_sizes=(8,),
-        strong_hidden_layer_sizes=(8,),
-        latent_dim=4,
-        n_cca_components=2,
-        batch_size=16,
-        max_epochs=1,
-        device="cuda",
-        random_state=0,
-    )
+    sew = SEWRegressor(**_TINY_SEW, max_epochs=1, device="cuda")
     sew.fit(X[:64], X[:64, 0], X_strong=Z[:64])  # warm-up: lazy CUDA set-up
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
