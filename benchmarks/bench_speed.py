@@ -12,7 +12,7 @@ Usage::
 
     python benchmarks/bench_speed.py                  # CPU, batch 32 and 256
     python benchmarks/bench_speed.py --device cuda --batch-sizes 32 256 2048
-    python benchmarks/bench_speed.py --feature-space-cca   # the CCA route of 0.1
+    python benchmarks/bench_speed.py --feature-space-cca   # the old CCA route
 
 Prints a Markdown table: median epoch time over ``--repeats`` runs, samples per
 second, the ratio, ``predict`` time on all samples beside the time of the same
@@ -162,7 +162,7 @@ def main():
     parser.add_argument(
         "--feature-space-cca",
         action="store_true",
-        help="always take the d x d route of the CCA loss (sewlearn 0.1's only one)",
+        help="always take the d x d route of the CCA loss (the only one before)",
     )
     args = parser.parse_args()
     if args.feature_space_cca:
