@@ -133,11 +133,12 @@ def _nan_where_failed(factor, info):
 
 @functools.lru_cache(maxsize=8)
 def _helmert_basis(m):
-    """``(m, m-1)`` orthonormal basis of the vectors orthogonal to the ones."""
+    """``(m, m-1)`` orthonormal basis of the vectors orthogonal to the ones,
+    scaled by ``1 / sqrt(m - 1)`` (built once per batch size, not per step)."""
     j = torch.arange(1, m, dtype=torch.float64)
     i = torch.arange(m, dtype=torch.float64)[:, None]
     z = torch.where(i < j, 1.0, torch.where(i == j, -j, 0.0))
-    return z / torch.sqrt(j * (j + 1))
+    return z / torch.sqrt(j * (j + 1) * (m - 1))
 
 
 def _sample_space(h1, h2, r1, r2):
@@ -148,7 +149,7 @@ def _sample_space(h1, h2, r1, r2):
     caller then takes the feature-space route.
     """
     m = h1.shape[0]
-    basis = _helmert_basis(m) * (1.0 / (m - 1)) ** 0.5
+    basis = _helmert_basis(m)
     factors = []
     for h, r in ((h1, r1), (h2, r2)):
         if not torch.isfinite(h).all():

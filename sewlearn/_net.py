@@ -139,14 +139,9 @@ class LossPartsNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         total, parts = self.criterion_(y_pred, y_true)
         prefix = "train_" if training else "valid_"
-        if self._pending is None:  # called outside an epoch: record now
-            values = {prefix + k: v.item() for k, v in parts.items()}
-            for key, value in values.items():
-                self.history.record_batch(key, value)
-            self._check_finite(values, batch=None)
-        else:
-            for name, part in parts.items():
-                self._pending.setdefault(prefix + name, []).append(part.detach())
+        # Only called from the steps of run_single_epoch, which collects these.
+        for name, part in parts.items():
+            self._pending.setdefault(prefix + name, []).append(part.detach())
         return total
 
     def _set_training(self, training=True):
@@ -186,15 +181,15 @@ class LossPartsNet(NeuralNet):
                 row.update((k, values[i]) for k, values in zip(keys, table))
             for i in range(batch_count):
                 self._check_finite(
-                    {k: values[i] for k, values in zip(keys, table)}, batch=i + 1
+                    {k: values[i] for k, values in zip(keys, table)}, i + 1
                 )
         self.history.record(prefix + "_batch_count", batch_count)
 
-    def _check_finite(self, values, *, batch):
+    def _check_finite(self, values, batch):
         broken = [k for k, v in values.items() if not math.isfinite(v)]
         if not broken:
             return
-        where = f"epoch {len(self.history)}" + (f", batch {batch}" if batch else "")
+        where = f"epoch {len(self.history)}, batch {batch}"
         shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
         raise FloatingPointError(
             f"Training diverged in {where}: {', '.join(broken)} became "
