@@ -1,3 +1,6 @@
+import re
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -392,10 +395,15 @@ def test_load_avec2016_modalities_and_partitions(tmp_path):
 
 def test_load_avec2016_missing_test_ratings(tmp_path):
     root = _write_avec(tmp_path, recordings=("train_1", "dev_1"), unrated=("test_1",))
+    # the default partitions are those with ratings in the release
+    data = load_avec2016(root)
+    assert_array_equal(np.unique(data.partition), ["dev", "train"])
+    all_partitions = ("train", "dev", "test")
     with pytest.raises(FileNotFoundError, match="test_1") as error:
-        load_avec2016(root)
+        load_avec2016(root, partitions=all_partitions)
     assert "ratings_gold_standard" in str(error.value)
-    data = load_avec2016(root, missing_ratings="nan")
+    assert "missing_ratings='nan'" in str(error.value)
+    data = load_avec2016(root, partitions=all_partitions, missing_ratings="nan")
     test = data.partition == "test"
     assert test.sum() == 6
     assert np.all(np.isnan(data.targets.arousal[test]))
@@ -546,9 +554,275 @@ def test_load_avec2016_feature_columns_differ(tmp_path):
         (dict(modalities=()), "modalities"),
         (dict(annotation_delay=-0.04), "annotation_delay"),
         (dict(missing_ratings="zero"), "missing_ratings"),
+        (dict(time_column=None), "time_column"),
+        (dict(label_column=1), "label_column"),
     ],
 )
 def test_load_avec2016_invalid_arguments(tmp_path, kwargs, match):
     root = _write_avec(tmp_path)
     with pytest.raises(ValueError, match=match):
         load_avec2016(root, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# load_avec2016 on the format of the release as shipped
+# --------------------------------------------------------------------------
+
+RELEASE_FRAMES = 5
+
+
+def _release_values(recording, modality, target, n_frames=RELEASE_FRAMES):
+    """Known features: recording, target, frame and column encoded."""
+    partition, number = recording.split("_")
+    base = {"train": 0, "dev": 100, "test": 200}[partition] + int(number)
+    offset = 0.25 if target == "valence" else 0.0
+    return (
+        base
+        + offset
+        + np.arange(n_frames)[:, None] * 0.5
+        + np.arange(DIMS[modality])[None, :] * 0.01
+    )
+
+
+def _release_feature_names(modality):
+    return [f"{modality}_descriptor_{j}" for j in range(DIMS[modality])]
+
+
+def _write_release_features(
+    root, recording, modality, target, *, time=None, time_name="frameTime", bom=False
+):
+    """A feature file as released: a time column, then the features, no name."""
+    values = _release_values(recording, modality, target)
+    if time is None:
+        time = np.arange(len(values)) * 0.04
+    lines = [f"@relation AVEC2016_{modality}", ""]
+    lines.append(f"@attribute {time_name} numeric")
+    lines += [f"@attribute {name} numeric" for name in _release_feature_names(modality)]
+    lines += ["", "@data", ""]
+    for t, row in zip(time, values):
+        lines.append(",".join([f"{t:.6f}"] + [f"{v:.6f}" for v in row]))
+    folder = root / f"features_{modality}" / target
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    (folder / f"{recording}.arff").write_text(("\ufeff" if bom else "") + text)
+
+
+def _write_release_ratings(root, recording, target, *, time=None):
+    """A gold-standard file as released: unquoted names, blank lines."""
+    values = _rating_values(recording, target, RELEASE_FRAMES)
+    if time is None:
+        time = np.arange(len(values)) * 0.04
+    lines = [
+        f"@relation GOLDSTANDARD_{target.upper()}",
+        "",
+        "@attribute Instance_name string",
+        "@attribute frameTime numeric",
+        "@attribute GoldStandard numeric",
+        "",
+        "",
+        "@data",
+        "",
+        "",
+    ]
+    lines += [f"{recording},{t:g},{float(v)!r}" for t, v in zip(time, values)]
+    folder = root / "ratings_gold_standard" / target
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{recording}.arff").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def avec_release(tmp_path):
+    """A tiny AVEC 2016 folder in the release's format, test ratings left out.
+
+    The audio arousal features of train_1 start with a byte order mark.
+    """
+    for recording in ("train_1", "dev_1", "test_1"):
+        for target in ("arousal", "valence"):
+            for modality in MODALITIES:
+                bom = (recording, modality, target) == ("train_1", "audio", "arousal")
+                _write_release_features(tmp_path, recording, modality, target, bom=bom)
+            if recording != "test_1":
+                _write_release_ratings(tmp_path, recording, target)
+    return tmp_path
+
+
+def test_avec_release_fixture_is_the_release_format(avec_release):
+    path = avec_release / "features_audio" / "arousal" / "train_1.arff"
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf@relation")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[2] == "@attribute frameTime numeric"
+    assert sum(line.startswith("@attribute") for line in lines) == 89
+    assert lines[lines.index("@data") + 1] == ""
+    assert lines[-1].startswith("0.160000,")  # no instance name
+    text = (
+        avec_release / "ratings_gold_standard" / "valence" / "dev_1.arff"
+    ).read_text()
+    assert text.startswith("@relation GOLDSTANDARD_VALENCE\n")
+    assert "@attribute Instance_name string\n" in text
+    assert "\ndev_1,0.04," in text  # unquoted
+    assert not (
+        avec_release / "ratings_gold_standard" / "arousal" / "test_1.arff"
+    ).exists()
+
+
+@pytest.mark.parametrize("target", ["arousal", "valence"])
+def test_load_avec2016_release_format(avec_release, target):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # the defaults load the release as shipped (no test ratings)
+        data = load_avec2016(avec_release, target=target)
+    n = RELEASE_FRAMES
+    assert_array_equal(data.groups, np.repeat(["train_1", "dev_1"], n))
+    assert_array_equal(data.partition, np.repeat(["train", "dev"], n))
+    assert_allclose(data.time, np.tile(np.arange(n) * 0.04, 2))
+    for modality, d in DIMS.items():
+        assert data.features[modality].shape == (2 * n, d)
+        assert data.feature_names[modality] == _release_feature_names(modality)
+        expected = np.vstack(
+            [_release_values(r, modality, target) for r in ("train_1", "dev_1")]
+        )
+        assert_allclose(data.features[modality], expected, rtol=1e-6)
+    for t in ("arousal", "valence"):
+        expected = np.concatenate(
+            [_rating_values(r, t, n) for r in ("train_1", "dev_1")]
+        )
+        assert_allclose(data.targets[t], expected, rtol=1e-6)
+    assert "7,501 frames" in data.DESCR
+    assert "no face" in data.DESCR
+
+
+def test_load_avec2016_release_test_partition(avec_release):
+    partitions = ("train", "dev", "test")
+    with pytest.raises(FileNotFoundError, match="test_1"):
+        load_avec2016(avec_release, partitions=partitions)
+    data = load_avec2016(avec_release, partitions=partitions, missing_ratings="nan")
+    test = data.partition == "test"
+    assert test.sum() == RELEASE_FRAMES
+    assert np.all(np.isnan(data.targets.arousal[test]))
+    assert_allclose(
+        data.features.video_appearance[test],
+        _release_values("test_1", "video_appearance", "arousal"),
+        rtol=1e-6,
+    )
+    assert_allclose(data.time[test], np.arange(RELEASE_FRAMES) * 0.04)
+
+
+def test_load_avec2016_byte_order_mark(tmp_path):
+    # a BOM before the header made "\ufeffframeTime" a feature column
+    for target in ("arousal", "valence"):
+        folder = tmp_path / "features_audio" / target
+        folder.mkdir(parents=True)
+        (folder / "train_1.csv").write_text("\ufeffframeTime;a;b\n0.0;1;2\n0.04;3;4\n")
+        folder = tmp_path / "ratings_gold_standard" / target
+        folder.mkdir(parents=True)
+        (folder / "train_1.arff").write_text(
+            "\ufeff@relation GOLDSTANDARD\n@attribute GoldStandard numeric\n"
+            "@data\n0.5\n0.6\n"
+        )
+    data = load_avec2016(tmp_path, partitions=("train",), modalities=("audio",))
+    assert data.feature_names["audio"] == ["a", "b"]
+    assert_allclose(data.features.audio, [[1, 2], [3, 4]])
+    assert_allclose(data.time, [0.0, 0.04])
+    assert_allclose(data.targets.arousal, [0.5, 0.6], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name", ["frametime", "FRAMETIME", "time", "Time", "timestamp", "frame_time"]
+)
+def test_load_avec2016_time_column_recognised(avec_release, name):
+    # a time column not named exactly frameTime used to become a feature
+    for recording in ("train_1", "dev_1"):
+        _write_release_features(
+            avec_release, recording, "audio", "arousal", time_name=name
+        )
+    data = load_avec2016(avec_release, modalities=("audio",))
+    assert data.feature_names["audio"] == _release_feature_names("audio")
+    assert data.features.audio.shape == (2 * RELEASE_FRAMES, 88)
+    assert_allclose(
+        data.features.audio[:RELEASE_FRAMES],
+        _release_values("train_1", "audio", "arousal"),
+        rtol=1e-6,
+    )
+    assert_allclose(data.time, np.tile(np.arange(RELEASE_FRAMES) * 0.04, 2))
+
+
+def test_load_avec2016_unrecognised_time_column(avec_release):
+    for recording in ("train_1", "dev_1"):
+        _write_release_features(
+            avec_release, recording, "audio", "arousal", time_name="t_sec"
+        )
+    path = avec_release / "features_audio" / "arousal" / "train_1.arff"
+    message = (
+        f"{path}: its first column 't_sec' rises in 0.04 s steps: it holds the "
+        "frame time, not a feature. Pass time_column='t_sec'."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        load_avec2016(avec_release, modalities=("audio",))
+    data = load_avec2016(avec_release, modalities=("audio",), time_column="t_sec")
+    assert data.feature_names["audio"] == _release_feature_names("audio")
+    assert_allclose(data.time[:RELEASE_FRAMES], np.arange(RELEASE_FRAMES) * 0.04)
+
+
+def test_load_avec2016_one_feature_column_too_many(avec_release):
+    # a first column that is not a 40 ms ramp (here an index): a warning
+    for recording in ("train_1", "dev_1"):
+        _write_release_features(
+            avec_release,
+            recording,
+            "video_appearance",
+            "arousal",
+            time=np.arange(RELEASE_FRAMES),
+            time_name="frameIndex",
+        )
+    path = avec_release / "features_video_appearance" / "arousal" / "train_1.arff"
+    message = (
+        f"{path}: 169 feature columns, one more than the 168 of the AVEC 2016 "
+        "video_appearance features; its first column 'frameIndex' may be a time "
+        "stamp (pass time_column='frameIndex') or an index, not a feature."
+    )
+    with pytest.warns(UserWarning, match=f"^{re.escape(message)}$") as record:
+        data = load_avec2016(avec_release, modalities=("video_appearance",))
+    assert len(record) == 1  # for the first recording only
+    assert record[0].filename == __file__
+    assert data.feature_names["video_appearance"][0] == "frameIndex"
+    assert_allclose(data.features.video_appearance[:, 0], np.tile(np.arange(5), 2))
+
+
+@pytest.mark.parametrize(
+    "folder, recording",
+    [
+        ("ratings_gold_standard/valence", "dev_1"),
+        ("features_video_geometric/arousal", "train_1"),
+    ],
+)
+def test_load_avec2016_time_stamps_disagree(avec_release, folder, recording):
+    # rows used to be paired by position even when their time stamps disagree
+    shifted = (np.arange(RELEASE_FRAMES) + 1) * 0.04  # one frame late
+    if folder.startswith("ratings"):
+        _write_release_ratings(avec_release, recording, "valence", time=shifted)
+    else:
+        _write_release_features(
+            avec_release, recording, "video_geometric", "arousal", time=shifted
+        )
+    path = avec_release / folder / f"{recording}.arff"
+    reference = avec_release / "features_audio" / "arousal" / f"{recording}.arff"
+    message = (
+        f"{path}: row 1 is at 0.04 s, but row 1 of {reference} is at 0 s. The "
+        f"files of recording {recording} are paired row by row: their time "
+        "stamps must agree to less than half a frame (0.02 s)."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        load_avec2016(avec_release)
+
+
+def test_load_avec2016_time_stamps_within_tolerance(avec_release):
+    # rounded or slightly offset time stamps (less than half a frame) are fine
+    time = np.arange(RELEASE_FRAMES) * 0.04 + 0.019
+    _write_release_ratings(avec_release, "train_1", "arousal", time=time)
+    data = load_avec2016(avec_release)
+    # the time is that of the features
+    assert_allclose(data.time[:RELEASE_FRAMES], np.arange(RELEASE_FRAMES) * 0.04)
+    time[-1] += 0.002  # 21 ms off
+    _write_release_ratings(avec_release, "train_1", "arousal", time=time)
+    with pytest.raises(ValueError, match=r"train_1\.arff: row 5 is at 0\.181 s"):
+        load_avec2016(avec_release)

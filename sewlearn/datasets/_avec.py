@@ -3,11 +3,13 @@
 
 The challenge distributes one file per recording and feature set, in ARFF
 (sometimes converted to CSV); scipy's ARFF reader rejects the ``string``
-attribute that holds the instance name, hence the small reader here.
+attribute that holds the instance name of the gold-standard files, hence the
+small reader here.
 """
 
 import csv
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from sklearn.utils import Bunch
 
 from ._recola import (
     FRAME_STEP,
+    MODALITY_DIMS,
     PARTITIONS,
     TARGETS,
     _check_names,
@@ -34,6 +37,11 @@ _NUMERIC_TYPES = ("numeric", "real", "integer")
 _ATTRIBUTE = re.compile(
     r"""@attribute\s+('[^']*'|"[^"]*"|\S+)\s+(.+)$""", flags=re.IGNORECASE
 )
+# names of a time column, lower case, recognised in the first numeric column
+_TIME_NAMES = ("frametime", "frame_time", "time", "timestamp")
+# time stamps of the files of a recording may differ by less than half a frame:
+# rounding passes, a shift of one row (40 ms) does not
+_TIME_TOLERANCE = FRAME_STEP / 2
 
 
 def _read_arff(path):
@@ -43,7 +51,7 @@ def _read_arff(path):
     string, nominal and date attributes are dropped. ``?`` reads as NaN.
     """
     names, numeric = [], []
-    with open(path, encoding="utf-8", errors="replace") as file:
+    with open(path, encoding="utf-8-sig", errors="replace") as file:
         for line in file:
             line = line.strip()
             if not line or line.startswith("%"):
@@ -80,7 +88,7 @@ def _read_csv(path):
     ``,``. A column is numeric if its value in the first data row parses as
     a float; the others (an instance name, say) are dropped.
     """
-    with open(path, encoding="utf-8", errors="replace", newline="") as file:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
         lines = [line for line in file if line.strip()]
     if not lines:
         raise ValueError(f"{path}: empty file, expected a header row.")
@@ -166,6 +174,75 @@ def _recordings(folder, partition):
     return [f"{partition}_{n}" for n in sorted(numbers)]
 
 
+def _time_index(names, time_column):
+    """Index of the time column among ``names``, or None.
+
+    The column named ``time_column`` (in any case), else a first column named
+    frameTime, frame_time, time or timestamp (in any case).
+    """
+    lowered = [name.lower() for name in names]
+    if time_column in names:
+        return names.index(time_column)
+    if time_column.lower() in lowered:
+        return lowered.index(time_column.lower())
+    if lowered and lowered[0] in _TIME_NAMES:
+        return 0
+    return None
+
+
+def _check_not_time(path, names, values):
+    """Raise if the first column of a feature file rises in 40 ms steps.
+
+    Such a column is a frame time under a name that was not recognised; as a
+    feature, it would be a ramp (the silent failure this guards against).
+    """
+    if len(values) < 3 or not names:
+        return
+    steps = np.diff(values[:, 0])
+    if np.allclose(steps, FRAME_STEP, rtol=0.0, atol=1e-6):
+        raise ValueError(
+            f"{path}: its first column {names[0]!r} rises in {FRAME_STEP:g} s "
+            "steps: it holds the frame time, not a feature. Pass "
+            f"time_column={names[0]!r}."
+        )
+
+
+def _check_n_features(path, modality, names):
+    """Warn if a file has one feature column more than the AVEC 2016 set."""
+    expected = MODALITY_DIMS[modality]
+    if len(names) == expected + 1:
+        warnings.warn(
+            f"{path}: {len(names)} feature columns, one more than the "
+            f"{expected} of the AVEC 2016 {modality} features; its first column "
+            f"{names[0]!r} may be a time stamp (pass time_column={names[0]!r}) or "
+            "an index, not a feature.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _check_time_stamps(recording, stamps):
+    """Check that the files of a recording have the same time stamps.
+
+    ``stamps``: ``(path, time)`` of each file that has a time column, all of
+    the same length; the first is the reference. Differences of less than
+    half a frame (20 ms) are accepted; NaN time stamps are not compared.
+    """
+    if not stamps:
+        return
+    reference, expected = stamps[0]
+    for path, time in stamps[1:]:
+        wrong = np.flatnonzero(np.abs(time - expected) > _TIME_TOLERANCE)
+        if wrong.size:
+            i = wrong[0]
+            raise ValueError(
+                f"{path}: row {i + 1} is at {time[i]:g} s, but row {i + 1} of "
+                f"{reference} is at {expected[i]:g} s. The files of recording "
+                f"{recording} are paired row by row: their time stamps must "
+                f"agree to less than half a frame ({_TIME_TOLERANCE:g} s)."
+            )
+
+
 def _check_folder(path):
     if not path.is_dir():
         raise FileNotFoundError(f"AVEC 2016 folder not found: {path}")
@@ -176,7 +253,7 @@ def load_avec2016(
     root,
     *,
     target="arousal",
-    partitions=("train", "dev", "test"),
+    partitions=("train", "dev"),
     modalities=("audio", "video_geometric", "video_appearance"),
     annotation_delay=0.0,
     label_column="GoldStandard",
@@ -196,7 +273,9 @@ def load_avec2016(
 
     The challenge gives separate features for arousal and valence (computed
     over different windows); ``target`` chooses which. Both gold-standard
-    traces are loaded.
+    traces are loaded. The physiological feature sets of the release
+    (``features_ECG``, ``features_HRHRV``, ``features_EDA``, ``features_SCL``,
+    ``features_SCR``) are not supported: they are not read.
 
     Parameters
     ----------
@@ -207,10 +286,11 @@ def load_avec2016(
         Which features to load: those of the ``arousal`` or of the
         ``valence`` subfolders.
 
-    partitions : tuple of str, default=("train", "dev", "test")
+    partitions : tuple of str, default=("train", "dev")
         Partitions to load, among ``"train"``, ``"dev"`` and ``"test"``. The
-        challenge does not distribute the test ratings: pass
-        ``("train", "dev")``, or ``missing_ratings="nan"``.
+        challenge does not distribute the test ratings, hence the default,
+        which loads the release as shipped. To load the test features too,
+        pass ``("train", "dev", "test")`` with ``missing_ratings="nan"``.
 
     modalities : tuple of str, \
             default=("audio", "video_geometric", "video_appearance")
@@ -227,8 +307,12 @@ def load_avec2016(
         Column of the rating files that holds the gold standard.
 
     time_column : str, default="frameTime"
-        Column holding the frame time in seconds; it is not a feature. If no
-        file has it, the time is the frame index times 0.04 s.
+        Column holding the frame time in seconds; it is not a feature. Its
+        name is matched in any case; a file without it whose first numeric
+        column is named ``frameTime``, ``frame_time``, ``time`` or
+        ``timestamp`` (in any case) has that column as its time. If no file
+        of a recording has a time column, the time is the frame index times
+        0.04 s.
 
     missing_ratings : {"raise", "nan"}, default="raise"
         What to do when a recording with features has no rating file (the
@@ -265,7 +349,16 @@ def load_avec2016(
     ValueError
         If a file cannot be parsed, lacks ``label_column``, has another number
         of rows than the other files of its recording, or has other feature
-        columns than the other recordings.
+        columns than the other recordings; if the time stamps of the files of
+        a recording differ by more than half a frame; if the first column of a
+        feature file that has no recognised time column rises in 40 ms steps
+        (a time column under another name: pass its name as ``time_column``).
+
+    Warns
+    -----
+    UserWarning
+        If a modality has one feature column more than in the release (89,
+        633 or 169): its first column may be a time stamp or an index.
 
     See Also
     --------
@@ -273,26 +366,46 @@ def load_avec2016(
 
     Notes
     -----
-    Assumptions about the format:
+    The release as shipped: per recording and target, one ARFF file per
+    feature set, ``features_<modality>/<arousal|valence>/<partition>_<n>.arff``,
+    with a time column first and then 88 (audio), 632 (video_geometric) or 168
+    (video_appearance) numeric columns, no instance name; gold standards under
+    ``ratings_gold_standard/<arousal|valence>/``, with ``@relation
+    GOLDSTANDARD_AROUSAL`` (or ``_VALENCE``), attributes ``Instance_name
+    string``, ``frameTime`` and ``GoldStandard``, unquoted instance names and
+    blank lines after ``@data``; 7,501 frames per recording, from 0 s in 40 ms
+    steps; no ratings for the test partition.
+
+    What the reader accepts:
 
     * one file per recording, named ``<partition>_<n>.arff`` or
       ``<partition>_<n>.csv`` (``n`` = 1, 2, ...); the recordings of a
       partition are those with a file in the first modality's folder, and
       every other folder must have a file for each of them. If both exist,
-      the ``.arff`` file is read.
+      the ``.arff`` file is read. Files are read as UTF-8, with or without a
+      byte order mark.
     * ARFF: dense, comma-separated ``@data`` rows after ``@relation`` and
-      ``@attribute`` lines; ``%`` starts a comment; ``?`` is a missing value
-      (NaN). Attributes of type ``numeric``, ``real`` or ``integer`` are
-      read; ``string`` (the instance name), nominal and date attributes are
-      dropped.
+      ``@attribute`` lines; ``%`` starts a comment; blank lines are skipped;
+      ``?`` is a missing value (NaN). Attributes of type ``numeric``,
+      ``real`` or ``integer`` are read; ``string`` (an instance name, quoted
+      or not), nominal and date attributes are dropped.
     * CSV: a header row of column names; delimiter ``;`` if the header has
       more semicolons than commas, else ``,``. Columns whose first value is
       not a number are dropped.
-    * features: every numeric column except ``time_column``. Ratings: the
-      ``label_column`` (an error if absent).
+    * features: every numeric column except the time column (see
+      ``time_column``). Ratings: the ``label_column`` (an error if absent).
+      A number of feature columns other than the release's is accepted (a
+      custom feature set), with a warning if it is one more.
     * all the files of a recording (each modality, both ratings) have one row
-      per 40 ms frame, in time order, starting at the same time: rows are
-      paired by position, not by time stamps.
+      per 40 ms frame, in time order: rows are paired by position. Where the
+      files have time stamps, they are compared, and must agree to less than
+      half a frame (20 ms): enough for rounded time stamps, not for a shift
+      of one frame.
+
+    The video descriptors of the release are 0 on the frames where no face
+    was detected; features are computed over a sliding centred window, and
+    the first and last frames of each recording (half a window) hold copies
+    of the first and last computed vectors.
 
     References
     ----------
@@ -303,26 +416,27 @@ def load_avec2016(
 
     Examples
     --------
-    A tiny folder in the AVEC layout, with one training recording:
+    A tiny folder in the AVEC 2016 format, with one training recording of
+    three frames and two audio features:
 
     >>> import tempfile
     >>> from pathlib import Path
     >>> from sewlearn.datasets import load_avec2016
     >>> root = Path(tempfile.mkdtemp())
-    >>> header = ("@relation r\\n@attribute name string\\n"
-    ...           "@attribute frameTime numeric\\n")
     >>> for target in ("arousal", "valence"):
     ...     folder = root / "ratings_gold_standard" / target
     ...     folder.mkdir(parents=True)
     ...     _ = (folder / "train_1.arff").write_text(
-    ...         header + "@attribute GoldStandard numeric\\n@data\\n"
-    ...         "'train_1',0.00,0.1\\n'train_1',0.04,0.2\\n'train_1',0.08,0.3\\n")
+    ...         f"@relation GOLDSTANDARD_{target.upper()}\\n"
+    ...         "@attribute Instance_name string\\n@attribute frameTime numeric\\n"
+    ...         "@attribute GoldStandard numeric\\n@data\\n\\n"
+    ...         "train_1,0.00,0.1\\ntrain_1,0.04,0.2\\ntrain_1,0.08,0.3\\n")
     ...     folder = root / "features_audio" / target
     ...     folder.mkdir(parents=True)
     ...     _ = (folder / "train_1.arff").write_text(
-    ...         header + "@attribute F0 numeric\\n@attribute loudness numeric\\n"
-    ...         "@data\\n'train_1',0.00,1.0,5.0\\n'train_1',0.04,2.0,6.0\\n"
-    ...         "'train_1',0.08,3.0,7.0\\n")
+    ...         "@relation features\\n@attribute frameTime numeric\\n"
+    ...         "@attribute F0 numeric\\n@attribute loudness numeric\\n@data\\n"
+    ...         "0.00,1.0,5.0\\n0.04,2.0,6.0\\n0.08,3.0,7.0\\n")
     >>> data = load_avec2016(root, partitions=["train"], modalities=["audio"])
     >>> data.features.audio
     array([[1., 5.],
@@ -345,6 +459,9 @@ def load_avec2016(
     modalities = _check_names(modalities, tuple(_MODALITY_FOLDERS), "modalities")
     annotation_delay = _check_non_negative_float(annotation_delay, "annotation_delay")
     delay = int(round(annotation_delay / FRAME_STEP))
+    for name, value in (("label_column", label_column), ("time_column", time_column)):
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a str, got {value!r}.")
     if missing_ratings not in ("raise", "nan"):
         raise ValueError(
             f"missing_ratings must be 'raise' or 'nan', got {missing_ratings!r}."
@@ -435,8 +552,8 @@ def _load_recording(
             raise FileNotFoundError(
                 f"ratings of recording {recording} not found: "
                 f"{folder / recording}.arff (or .csv); AVEC 2016 does not "
-                "distribute the test ratings: pass partitions=('train', 'dev') "
-                "or missing_ratings='nan'."
+                "distribute the test ratings: leave 'test' out of partitions "
+                "(the default is ('train', 'dev')) or pass missing_ratings='nan'."
             )
         names, values = _read_table(path)
         if label_column not in names:
@@ -460,12 +577,17 @@ def _load_recording(
     n_frames = lengths[reference]
 
     frames = Bunch(features={}, targets={}, time=None)
+    stamps = []  # (path, time stamps) of the files that have them
     for m, (path, names, values) in tables.items():
-        keep = [j for j, name in enumerate(names) if name != time_column]
-        if frames.time is None and len(keep) < len(names):
-            frames.time = values[:, names.index(time_column)]
+        time = _time_index(names, time_column)
+        if time is None:
+            _check_not_time(path, names, values)
+        else:
+            stamps.append((path, values[:, time]))
+        keep = [j for j in range(len(names)) if j != time]
         kept_names = [names[j] for j in keep]
         if m not in feature_names:
+            _check_n_features(path, m, kept_names)
             feature_names[m] = kept_names
         elif kept_names != feature_names[m]:
             raise ValueError(
@@ -476,13 +598,18 @@ def _load_recording(
         frames.features[m] = values[:, keep]
     for t in TARGETS:
         if t in ratings:
-            _, names, values = ratings[t]
-            frames.targets[t] = values[:, names.index(label_column)]
-            if frames.time is None and time_column in names:
-                frames.time = values[:, names.index(time_column)]
+            path, names, values = ratings[t]
+            label = names.index(label_column)
+            frames.targets[t] = values[:, label]
+            time = _time_index(names, time_column)
+            if time is not None and time != label:
+                stamps.append((path, values[:, time]))
         else:
             frames.targets[t] = np.full(n_frames, np.nan)
-    if frames.time is None:
+    _check_time_stamps(recording, stamps)
+    if stamps:
+        frames.time = stamps[0][1]
+    else:
         frames.time = np.arange(n_frames) * FRAME_STEP
     return frames
 
@@ -494,10 +621,14 @@ AVEC 2016 RECOLA
 Baseline features and gold-standard ratings of the AVEC 2016 emotion
 recognition sub-challenge (Valstar et al., 2016) on the RECOLA corpus
 (Ringeval et al., 2013): spontaneous dyadic interactions in French, 9
-recordings per partition (train / dev / test), the first 5 minutes of each,
-one frame every 40 ms. Features: audio (eGeMAPS, 88), video_geometric (facial
-landmarks, 632), video_appearance (LGBP-TOP, 168), in their {target} versions.
-Targets: arousal and valence gold standards in [-1, 1].
+recordings per partition (train / dev / test), the first 5 minutes of each:
+7,501 frames from 0 s in 40 ms steps. Features: audio (eGeMAPS, 88),
+video_geometric (facial landmarks, 632), video_appearance (LGBP-TOP, 168), in
+their {target} versions, computed over a sliding centred window; the first and
+last frames of a recording (half a window) are padded copies of the first and
+last computed vectors. The video descriptors are 0 on the frames where no face
+was detected. The physiological feature sets are not loaded. Targets: arousal
+and valence gold standards in [-1, 1]; the test ratings are not distributed.
 
 Loaded from {root}, with an annotation delay compensation of {delay} s.
 """
