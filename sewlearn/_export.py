@@ -1,46 +1,180 @@
 # License: BSD 3 clause
-"""Pickle-free export of a fitted SEW model's deployed blocks (W_E and R).
+"""Pickle-free export of a fitted sewlearn estimator.
 
-The file is a NumPy ``.npz`` archive: one float32 array per weight tensor and a
+The file is a NumPy ``.npz`` archive: one array per weight tensor (and, for
+:class:`~sewlearn.DeepCCA`, per fitted array of its final linear CCA), plus a
 JSON configuration stored as a plain string array. Loading uses
 ``np.load(allow_pickle=False)`` and rebuilds the network from the
 configuration, so, unlike a pickle or joblib file, a model file cannot run
 code when it is loaded.
+
+Supported estimators: :class:`~sewlearn.SEWRegressor` (its deployed blocks
+``W_E`` and ``R``), :class:`~sewlearn.SEWClassifier` (the same, with
+``classes_``) and :class:`~sewlearn.DeepCCA` (both encoders, the
+standardisation and the canonical rotations).
+
+Format history: version 1 (``SEWRegressor`` only) is still read; version 2
+adds the other estimators, the JSON-safe parameter rule and keeps each
+weight's dtype (``DeepCCA`` runs in float64).
 """
 
 import json
+import math
 
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._deepcca import DeepCCA, DeepCCAModule
 from ._modules import DeployedSEW, make_mlp, make_regressor
-from ._sew import SEWRegressor
+from ._net import _check_layer_sizes
+from ._sew import SEWClassifier, SEWRegressor
 
 __all__ = ["export_model", "load_model"]
 
 _FORMAT = "sewlearn-deployed"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 _CONFIG_KEY = "__config__"
+# Prefix of the fitted arrays (not weights) in the archive; no module is named so.
+_FITTED_PREFIX = "__fitted__."
+_ESTIMATORS = {cls.__name__: cls for cls in (SEWRegressor, SEWClassifier, DeepCCA)}
+# DeepCCA's fitted arrays used by transform, in the archive as
+# _FITTED_PREFIX + name.
+_DEEPCCA_ARRAYS = (
+    "_x_mean",
+    "_x_std",
+    "_y_mean",
+    "_y_std",
+    "x_code_mean_",
+    "y_code_mean_",
+    "x_code_rotations_",
+    "y_code_rotations_",
+    "canonical_correlations_",
+)
+# Integer fitted attributes, stored when the estimator has them.
+_OPTIONAL_INTS = ("n_iter_", "n_labeled_", "n_unlabeled_")
 
 
-def _jsonable(value):
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
+class _Unsafe(Exception):
+    """A value has no faithful JSON form."""
+
+
+def _to_json(value):
+    """``value`` as JSON-ready Python data; raises ``_Unsafe`` if it has none.
+
+    NumPy scalars and arrays become Python scalars and lists, tuples become
+    lists; a dict needs string keys.
+    """
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Unsafe
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _to_json(v) for k, v in value.items()}
+    raise _Unsafe
+
+
+def _json_safe(value):
+    """``value`` in JSON form, or None when it has none (e.g. a RandomState)."""
+    try:
+        return _to_json(value)
+    except _Unsafe:
+        return None
+
+
+def _from_json(value):
+    """Inverse of ``_to_json`` for parameters: lists become tuples again."""
+    if isinstance(value, list):
+        return tuple(_from_json(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _from_json(v) for k, v in value.items()}
     return value
 
 
+def _classes_to_json(classes):
+    """``classes_`` as ``{"dtype": ..., "values": [...]}``; labels must be simple.
+
+    Integer, unsigned, bool, float and str dtypes keep their exact dtype; an
+    object array keeps dtype object and needs Python (or NumPy) str, int,
+    bool or float labels.
+    """
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.dtype.kind not in "biufUO":
+        raise TypeError(
+            f"classes_ of dtype {classes.dtype} cannot be exported: labels must "
+            "be integers, strings, booleans or floats."
+        )
+    values = []
+    for label in classes.tolist():
+        if isinstance(label, np.generic):
+            label = label.item()
+        if not isinstance(label, (str, bool, int, float)) or (
+            isinstance(label, float) and not math.isfinite(label)
+        ):
+            raise TypeError(
+                f"class label {label!r} cannot be exported: labels must be "
+                "integers, strings, booleans or finite floats."
+            )
+        values.append(label)
+    return {"dtype": classes.dtype.str, "values": values}
+
+
+def _classes_from_json(spec):
+    dtype = np.dtype(spec["dtype"])
+    if dtype.kind == "O":
+        classes = np.empty(len(spec["values"]), dtype=object)
+        classes[:] = spec["values"]
+        return classes
+    return np.asarray(spec["values"], dtype=dtype)
+
+
 def export_model(estimator, path):
-    """Write the deployed part of a fitted SEW estimator to ``path`` (.npz).
+    """Write a fitted sewlearn estimator to ``path`` (.npz), without pickle.
+
+    Supported: :class:`~sewlearn.SEWRegressor` (1-D or 2-D ``y``) and
+    :class:`~sewlearn.SEWClassifier` (their deployed blocks ``W_E`` and ``R``;
+    the classifier's ``classes_`` must be integer, bool, float or string
+    labels), and :class:`~sewlearn.DeepCCA` (both encoders and the fitted
+    arrays its ``transform`` uses). Weights keep their dtype, so the loaded
+    estimator's outputs equal the exported one's bit for bit on the same
+    device.
+
+    The hyperparameters are stored as JSON: a value with no JSON form (a
+    ``np.random.RandomState`` or ``Generator`` as ``random_state``, a
+    callable, a non-finite float, ...) is stored as None, which
+    ``load_model(...).get_params()`` then shows. NumPy scalars and arrays are
+    stored as Python numbers and tuples. None of this changes predictions:
+    ``random_state`` only seeds training.
 
     Parameters
     ----------
-    estimator : SEWRegressor
-        A fitted estimator.
+    estimator : SEWRegressor, SEWClassifier or DeepCCA
+        A fitted estimator (not a subclass).
     path : str or path-like
         Destination file; NumPy adds ``.npz`` if the name lacks it.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not one of the supported sewlearn estimators, or
+        a classifier's labels cannot be stored as JSON.
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
 
     See Also
     --------
@@ -49,61 +183,173 @@ def export_model(estimator, path):
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> from sewlearn import SEWRegressor, export_model, load_model
+    >>> from sewlearn import SEWClassifier, SEWRegressor, export_model, load_model
     >>> X = np.random.default_rng(0).normal(size=(64, 5))
     >>> sew = SEWRegressor(weak_hidden_layer_sizes=(8,), latent_dim=4,
-    ...                    max_epochs=2, random_state=0).fit(X, X[:, 0])
+    ...                    n_cca_components=2, max_epochs=2,
+    ...                    random_state=0).fit(X, X[:, 0])
     >>> path = os.path.join(tempfile.mkdtemp(), "sew.npz")
     >>> export_model(sew, path)
     >>> np.array_equal(load_model(path).predict(X), sew.predict(X))
     True
+    >>> clf = SEWClassifier(weak_hidden_layer_sizes=(8,), latent_dim=4,
+    ...                     n_cca_components=2, max_epochs=2,
+    ...                     random_state=np.random.RandomState(0))
+    >>> clf = clf.fit(X, np.where(X[:, 0] > 0, "up", "down"))
+    >>> export_model(clf, path)
+    >>> loaded = load_model(path)
+    >>> loaded.classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> print(loaded.get_params()["random_state"])
+    None
     """
+    if type(estimator) not in _ESTIMATORS.values():
+        raise TypeError(
+            "export_model supports SEWRegressor, SEWClassifier and DeepCCA, got "
+            f"{type(estimator).__name__}."
+        )
     check_is_fitted(estimator)
-    params = {k: _jsonable(v) for k, v in estimator.get_params().items()}
+    params = {k: _json_safe(v) for k, v in estimator.get_params(deep=False).items()}
     config = {
         "format": _FORMAT,
         "format_version": _FORMAT_VERSION,
         "estimator": type(estimator).__name__,
         "params": params,
         "n_features_in": int(estimator.n_features_in_),
-        "n_outputs": int(estimator.n_outputs_),
-        "y_1d": bool(estimator._y_1d),
         "feature_names_in": (
             [str(n) for n in estimator.feature_names_in_]
             if hasattr(estimator, "feature_names_in_")
             else None
         ),
+        # Fitted counts that some versions of the estimators have.
+        "fitted_ints": {
+            name: int(getattr(estimator, name))
+            for name in _OPTIONAL_INTS
+            if hasattr(estimator, name)
+        },
     }
+    fitted = {}
+    if isinstance(estimator, SEWRegressor):
+        config["n_outputs"] = int(estimator.n_outputs_)
+        config["y_1d"] = bool(estimator._y_1d)
+    elif isinstance(estimator, SEWClassifier):
+        config["classes"] = _classes_to_json(estimator.classes_)
+    if isinstance(estimator, DeepCCA):
+        config["n_features_y"] = int(estimator.n_features_y_)
+        config["latent_dim"] = int(estimator.x_code_mean_.shape[0])
+        config["n_components_out"] = int(estimator.x_code_rotations_.shape[1])
+        fitted = {
+            _FITTED_PREFIX + name: np.asarray(getattr(estimator, name))
+            for name in _DEEPCCA_ARRAYS
+        }
+    else:
+        config["n_features_strong"] = _json_safe(
+            getattr(estimator, "n_features_strong_", None)
+        )
     arrays = {
-        name: tensor.detach().cpu().numpy().astype(np.float32)
+        name: tensor.detach().cpu().numpy()
         for name, tensor in estimator.module_.state_dict().items()
     }
+    arrays.update(fitted)
     if _CONFIG_KEY in arrays:  # pragma: no cover - no block is named so
         raise RuntimeError(f"a weight is named {_CONFIG_KEY}")
     arrays[_CONFIG_KEY] = np.array(json.dumps(config))
     np.savez(path, **arrays)
 
 
-def load_model(path):
-    """Restore a fitted SEW estimator from a file written by :func:`export_model`.
+def _build_module(config, params):
+    """The untrained network that the config describes (on the CPU)."""
+    if config["estimator"] == "DeepCCA":
+        return DeepCCAModule(
+            n_features_x=config["n_features_in"],
+            n_features_y=config["n_features_y"],
+            x_hidden=_check_layer_sizes(
+                params["x_hidden_layer_sizes"], "x_hidden_layer_sizes"
+            ),
+            y_hidden=_check_layer_sizes(
+                params["y_hidden_layer_sizes"], "y_hidden_layer_sizes"
+            ),
+            latent_dim=config["latent_dim"],
+            activation=params["activation"],
+        ).double()  # DeepCCA runs its encoders in float64 after fit
+    if config["estimator"] == "SEWClassifier":
+        n_outputs = len(config["classes"]["values"])
+    else:
+        n_outputs = config["n_outputs"]
+    latent = params["latent_dim"]
+    weak_hidden = _check_layer_sizes(
+        params["weak_hidden_layer_sizes"], "weak_hidden_layer_sizes"
+    )
+    return DeployedSEW(
+        make_mlp([config["n_features_in"], *weak_hidden, latent], params["activation"]),
+        make_regressor(
+            params["regressor"],
+            latent,
+            _check_layer_sizes(
+                params["regressor_hidden_layer_sizes"], "regressor_hidden_layer_sizes"
+            ),
+            n_outputs,
+            params["activation"],
+        ),
+    )
+
+
+def _check_fitted_arrays(path, config, fitted):
+    """The DeepCCA arrays are all there, with the shapes the config implies."""
+    latent, k = config["latent_dim"], config["n_components_out"]
+    n_x, n_y = config["n_features_in"], config["n_features_y"]
+    expected = {
+        "_x_mean": [(), (n_x,)],
+        "_x_std": [(), (n_x,)],
+        "_y_mean": [(), (n_y,)],
+        "_y_std": [(), (n_y,)],
+        "x_code_mean_": [(latent,)],
+        "y_code_mean_": [(latent,)],
+        "x_code_rotations_": [(latent, k)],
+        "y_code_rotations_": [(latent, k)],
+        "canonical_correlations_": [(k,)],
+    }
+    missing = sorted(set(expected) - set(fitted))
+    unexpected = sorted(set(fitted) - set(expected))
+    if missing or unexpected:
+        raise ValueError(
+            f"{path}: the fitted arrays do not match the config: missing "
+            f"{missing}, unexpected {unexpected}."
+        )
+    for name, shapes in expected.items():
+        if fitted[name].shape not in shapes:
+            raise ValueError(
+                f"{path}: fitted array {name!r} has shape {fitted[name].shape}, "
+                f"the config implies {' or '.join(map(str, shapes))}."
+            )
+
+
+def load_model(path, *, device="cpu"):
+    """Restore a fitted sewlearn estimator from a file written by :func:`export_model`.
 
     Parameters
     ----------
     path : str or path-like
         The ``.npz`` file.
+    device : str, default="cpu"
+        Torch device the network is loaded on, e.g. "cuda". The estimator is
+        built with it, so ``get_params()["device"]`` names where the weights
+        are, whatever device the exported estimator used.
 
     Returns
     -------
-    estimator : SEWRegressor
-        A fitted estimator that predicts like the exported one (on the CPU).
-        It has the deployed network and the fitted shapes, not the training
-        ``history_``.
+    estimator : SEWRegressor, SEWClassifier or DeepCCA
+        A fitted estimator that predicts (or transforms) like the exported
+        one. It has the network, the fitted arrays and shapes, not the
+        training ``history_``. Hyperparameters that had no JSON form at
+        export are None (see :func:`export_model`).
 
     Raises
     ------
     ValueError
-        If the file is not a sewlearn export, or its configuration and weights
-        do not match (missing, unexpected or mis-shaped weights).
+        If the file is not a sewlearn export, has an unsupported format
+        version or estimator, or its configuration and arrays do not match
+        (missing, unexpected or mis-shaped weights).
 
     See Also
     --------
@@ -112,17 +358,26 @@ def load_model(path):
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> from sewlearn import SEWRegressor, export_model, load_model
+    >>> from sewlearn import DeepCCA, SEWRegressor, export_model, load_model
     >>> X = np.random.default_rng(0).normal(size=(64, 3))
     >>> sew = SEWRegressor(weak_hidden_layer_sizes=(8,), latent_dim=4,
-    ...                    max_epochs=1, random_state=0).fit(X, X[:, 0])
+    ...                    n_cca_components=2, max_epochs=1,
+    ...                    random_state=0).fit(X, X[:, 0])
     >>> path = os.path.join(tempfile.mkdtemp(), "sew.npz")
     >>> export_model(sew, path)
-    >>> load_model(path)
-    SEWRegressor(latent_dim=4, max_epochs=1, random_state=0,
+    >>> loaded = load_model(path, device="cpu")
+    >>> loaded
+    SEWRegressor(latent_dim=4, max_epochs=1, n_cca_components=2, random_state=0,
                  weak_hidden_layer_sizes=(8,))
+    >>> loaded.get_params()["device"], next(loaded.module_.parameters()).device
+    ('cpu', device(type='cpu'))
+    >>> dcca = DeepCCA(x_hidden_layer_sizes=(8,), y_hidden_layer_sizes=(8,),
+    ...                latent_dim=4, max_epochs=1, random_state=0)
+    >>> dcca = dcca.fit(X[:, :2], X[:, 2])
+    >>> export_model(dcca, path)
+    >>> np.array_equal(load_model(path).transform(X[:, :2]), dcca.transform(X[:, :2]))
+    True
     """
-    estimators = {"SEWRegressor": SEWRegressor}
     with np.load(path, allow_pickle=False) as archive:
         if _CONFIG_KEY not in archive.files:
             raise ValueError(f"{path} is not a sewlearn model export (no config).")
@@ -130,37 +385,31 @@ def load_model(path):
             config = json.loads(str(archive[_CONFIG_KEY]))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: the model config is not valid JSON.") from exc
-        weights = {k: archive[k] for k in archive.files if k != _CONFIG_KEY}
+        if not isinstance(config, dict):
+            raise ValueError(f"{path} is not a sewlearn model export (bad config).")
+        weights, fitted = {}, {}
+        for key in archive.files:
+            if key.startswith(_FITTED_PREFIX):
+                fitted[key[len(_FITTED_PREFIX) :]] = archive[key]
+            elif key != _CONFIG_KEY:
+                weights[key] = archive[key]
 
-    if config.get("format") != _FORMAT or config.get("format_version") != (
-        _FORMAT_VERSION
-    ):
+    version = config.get("format_version")
+    if config.get("format") != _FORMAT or version not in _READABLE_VERSIONS:
         raise ValueError(
-            f"{path}: unsupported format {config.get('format')!r} version "
-            f"{config.get('format_version')!r}."
+            f"{path}: unsupported format {config.get('format')!r} version {version!r}."
         )
-    if config.get("estimator") not in estimators:
-        raise ValueError(f"{path}: unknown estimator {config.get('estimator')!r}.")
-    params = config["params"]
-    for key, value in params.items():
-        if isinstance(value, list):
-            params[key] = tuple(value)
-    estimator = estimators[config["estimator"]](**params)
+    name = config.get("estimator")
+    # Version 1 files hold SEWRegressor only.
+    known = ("SEWRegressor",) if version == 1 else tuple(_ESTIMATORS)
+    if name not in known:
+        raise ValueError(f"{path}: unknown estimator {name!r}.")
+    params = {k: _from_json(v) for k, v in config["params"].items()}
+    # The estimator is built for the device the weights go to.
+    params["device"] = device
+    estimator = _ESTIMATORS[name](**params)
 
-    latent = params["latent_dim"]
-    module = DeployedSEW(
-        make_mlp(
-            [config["n_features_in"], *params["weak_hidden_layer_sizes"], latent],
-            params["activation"],
-        ),
-        make_regressor(
-            params["regressor"],
-            latent,
-            params["regressor_hidden_layer_sizes"],
-            config["n_outputs"],
-            params["activation"],
-        ),
-    )
+    module = _build_module(config, params)
     expected = module.state_dict()
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
@@ -169,24 +418,45 @@ def load_model(path):
             f"{path}: the weights do not match the config: missing {missing}, "
             f"unexpected {unexpected}."
         )
-    for name, tensor in expected.items():
-        if tuple(weights[name].shape) != tuple(tensor.shape):
+    for key, tensor in expected.items():
+        if tuple(weights[key].shape) != tuple(tensor.shape):
             raise ValueError(
-                f"{path}: weight {name!r} has shape {tuple(weights[name].shape)}, "
+                f"{path}: weight {key!r} has shape {tuple(weights[key].shape)}, "
                 f"the config implies {tuple(tensor.shape)}."
             )
+    if name == "DeepCCA":
+        _check_fitted_arrays(path, config, fitted)
+    elif fitted:
+        raise ValueError(
+            f"{path}: unexpected fitted arrays {sorted(fitted)} for {name}."
+        )
     module.load_state_dict(
         {k: torch.from_numpy(np.array(v)) for k, v in weights.items()}
     )
-    module.eval().requires_grad_(False)
+    module = module.to(torch.device(device)).eval().requires_grad_(False)
 
     estimator.module_ = module
-    estimator.device = "cpu"
     estimator.n_features_in_ = config["n_features_in"]
-    estimator.n_outputs_ = config["n_outputs"]
-    estimator._y_1d = config["y_1d"]
     if config["feature_names_in"] is not None:
         estimator.feature_names_in_ = np.asarray(
             config["feature_names_in"], dtype=object
         )
+    for attr, value in config.get("fitted_ints", {}).items():
+        if attr in _OPTIONAL_INTS:
+            setattr(estimator, attr, int(value))
+    if name == "DeepCCA":
+        for attr, value in fitted.items():
+            # A 0-d mean or std is the float 0.0 or 1.0 of scale=False.
+            setattr(estimator, attr, float(value) if value.ndim == 0 else value)
+        estimator.n_features_y_ = config["n_features_y"]
+        estimator._n_features_out = config["n_components_out"]
+        return estimator
+    if config.get("n_features_strong") is not None:
+        estimator.n_features_strong_ = config["n_features_strong"]
+    if name == "SEWClassifier":
+        estimator.classes_ = _classes_from_json(config["classes"])
+        estimator._n_head = len(estimator.classes_)
+    else:
+        estimator.n_outputs_ = estimator._n_head = config["n_outputs"]
+        estimator._y_1d = config["y_1d"]
     return estimator

@@ -5,7 +5,6 @@ Names follow the paper: the weak encoder ``W_E``, the translator decoder
 ``S_D1``, the strong auto-encoder ``S_E`` / ``S_D2`` and the regressor ``R``.
 """
 
-import torch
 from torch import nn
 
 ACTIVATIONS = {
@@ -186,7 +185,3 @@ class DeployedSEW(nn.Module):
 
     def forward(self, x):
         return self.regressor(self.weak_encoder(x))
-
-    @torch.no_grad()
-    def encode(self, x):
-        return self.weak_encoder(x)
