@@ -17,23 +17,62 @@ COMPONENTS = (
 )
 
 
-def ccc_loss(y_pred, y_true):
+def ccc_loss(y_pred, y_true, mask=None):
     """``1 - CCC`` per output column, averaged (population moments).
 
     Differentiable counterpart of :func:`sewlearn.ccc_score`; 0 is perfect
     agreement, 2 perfect disagreement. A batch where both columns are constant
-    and equal has loss 0.
+    and equal has loss 0. With a boolean ``mask`` (the labeled entries), each
+    column's moments are taken over its labeled rows only; a column with no
+    labeled row in the batch contributes 0.
     """
     if y_pred.ndim == 1:
         y_pred, y_true = y_pred[:, None], y_true[:, None]
-    mu_p, mu_t = y_pred.mean(0), y_true.mean(0)
-    var_p = y_pred.var(0, unbiased=False)
-    var_t = y_true.var(0, unbiased=False)
-    cov = ((y_pred - mu_p) * (y_true - mu_t)).mean(0)
+        mask = None if mask is None else mask[:, None]
+    if mask is None:
+        mu_p, mu_t = y_pred.mean(0), y_true.mean(0)
+        var_p = y_pred.var(0, unbiased=False)
+        var_t = y_true.var(0, unbiased=False)
+        cov = ((y_pred - mu_p) * (y_true - mu_t)).mean(0)
+    else:
+        w = mask.to(y_pred.dtype)
+        count = w.sum(0)
+        w = w / count.clamp_min(1)
+        mu_p, mu_t = (w * y_pred).sum(0), (w * y_true).sum(0)
+        var_p = (w * (y_pred - mu_p) ** 2).sum(0)
+        var_t = (w * (y_true - mu_t) ** 2).sum(0)
+        cov = (w * (y_pred - mu_p) * (y_true - mu_t)).sum(0)
     denom = var_p + var_t + (mu_p - mu_t) ** 2
     eps = torch.finfo(y_pred.dtype).tiny
     ccc = torch.where(denom > 0, 2 * cov / denom.clamp_min(eps), torch.ones_like(cov))
+    if mask is not None:
+        ccc = torch.where(count > 0, ccc, torch.ones_like(ccc))
     return (1 - ccc).mean()
+
+
+def masked_prediction_loss(kind, y_pred, y_true):
+    """``L_pr`` (eq. 8) averaged over the labeled entries of a batch only.
+
+    Unlabeled entries are NaN (regression targets) or negative (class
+    indices). They add nothing to the loss or its gradient; a batch without
+    any labeled entry gives 0. No value is read on the host.
+    """
+    if kind == "cross_entropy":  # y_pred: logits, y_true: class indices or -1
+        y_true = y_true.reshape(-1)
+        mask = y_true >= 0
+        per_row = F.cross_entropy(y_pred, y_true.clamp_min(0), reduction="none")
+        weight = mask.to(per_row.dtype)
+        return (per_row * weight).sum() / weight.sum().clamp_min(1)
+    y_true = y_true.reshape(y_pred.shape)
+    mask = ~torch.isnan(y_true)
+    # NaN must not enter the arithmetic at all: 0 * NaN is NaN in the backward
+    # pass of torch.where as in the forward one.
+    y_true = torch.where(mask, y_true, torch.zeros_like(y_true))
+    if kind == "ccc":
+        return ccc_loss(y_pred, y_true, mask)
+    # Per entry: a partially labeled row counts its labeled targets only.
+    sq = torch.where(mask, (y_pred - y_true) ** 2, torch.zeros_like(y_pred))
+    return sq.sum() / mask.sum().clamp_min(1)
 
 
 class SEWLoss(nn.Module):
@@ -42,7 +81,9 @@ class SEWLoss(nn.Module):
     ``forward(out, y)`` takes the dict returned by
     :class:`sewlearn._modules.SEWModule` and returns ``(total, parts)``; parts
     absent from ``out`` (blocks not built, no strong modality) are skipped, and
-    with several strong modalities each part is the sum over them.
+    with several strong modalities each part is the sum over them. With
+    ``has_unlabeled=True`` some rows of ``y`` carry no label (NaN targets,
+    class index -1): they feed every part but the prediction loss.
     """
 
     def __init__(
@@ -55,15 +96,25 @@ class SEWLoss(nn.Module):
         r1=1e-3,
         r2=1e-3,
         prediction_loss="mse",
+        has_unlabeled=False,
     ):
         super().__init__()
         self.alpha, self.beta, self.gamma = alpha, beta, gamma
         self.n_components, self.r1, self.r2 = n_components, r1, r2
         self.prediction_loss = prediction_loss
+        self.has_unlabeled = has_unlabeled
 
     def forward(self, out, y):
         y_pred = out["y_pred"]
-        if self.prediction_loss == "cross_entropy":  # y_pred: logits, y: labels
+        if self.has_unlabeled:
+            # Semi-supervised fit: L_pr over the labeled rows of the batch;
+            # the other parts below see every row of the batch.
+            parts = {
+                "prediction_loss": masked_prediction_loss(
+                    self.prediction_loss, y_pred, y
+                )
+            }
+        elif self.prediction_loss == "cross_entropy":  # y_pred: logits, y: labels
             parts = {"prediction_loss": F.cross_entropy(y_pred, y.reshape(-1))}
         elif self.prediction_loss == "ccc":
             parts = {"prediction_loss": ccc_loss(y_pred, y.reshape(y_pred.shape))}

@@ -9,12 +9,14 @@ gather, while everything else (callbacks, history, early stopping, printing)
 is skorch's own.
 """
 
+import contextlib
 import copy
 import math
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch import NeuralNet
@@ -89,23 +91,55 @@ class TensorBatchIterator:
 
 
 class RandomValidSplit:
-    """Hold out a random ``fraction`` of the samples for validation."""
+    """Hold out a random ``fraction`` of the samples for validation.
 
-    def __init__(self, fraction, random_state):
+    Parameters
+    ----------
+    fraction : float
+        Share of the (labeled) samples held out.
+    random_state : int
+        Seed of the draw.
+    labeled : ndarray of bool of shape (n_samples,), default=None
+        Which rows carry a label. When given, the validation rows are drawn
+        from the labeled rows only (``fraction`` of them) and every unlabeled
+        row stays in training: the validation prediction loss that early
+        stopping watches needs labels.
+    stratify : ndarray of shape (n_samples,), default=None
+        Class of each row: the held-out rows keep the class proportions, as
+        :class:`~sklearn.neural_network.MLPClassifier` does.
+    """
+
+    def __init__(self, fraction, random_state, *, labeled=None, stratify=None):
         self.fraction = fraction
         self.random_state = random_state
+        self.labeled = labeled
+        self.stratify = stratify
 
     def __call__(self, dataset, y=None, **fit_params):
         n = len(dataset)
-        n_valid = max(1, int(round(self.fraction * n)))
-        if n - n_valid < 2:
+        candidates = (
+            np.arange(n) if self.labeled is None else np.flatnonzero(self.labeled)
+        )
+        n_valid = max(1, int(round(self.fraction * len(candidates))))
+        if n - n_valid < 2 or len(candidates) - n_valid < 1:
             raise ValueError(
-                f"validation_fraction={self.fraction} leaves fewer than 2 "
-                f"training samples out of {n}."
+                f"validation_fraction={self.fraction} leaves too few training "
+                f"samples: {n_valid} of {len(candidates)} labeled samples would "
+                "be held out."
             )
-        perm = np.random.default_rng(self.random_state).permutation(n)
-        valid = torch.as_tensor(np.sort(perm[:n_valid]))
-        train = torch.as_tensor(np.sort(perm[n_valid:]))
+        if self.labeled is None and self.stratify is None:
+            perm = np.random.default_rng(self.random_state).permutation(n)
+            valid_index, train_index = perm[:n_valid], perm[n_valid:]
+        else:
+            rest, valid_index = train_test_split(
+                candidates,
+                test_size=n_valid,
+                random_state=self.random_state,
+                stratify=None if self.stratify is None else self.stratify[candidates],
+            )
+            train_index = np.setdiff1d(np.arange(n), valid_index)
+        valid = torch.as_tensor(np.sort(valid_index))
+        train = torch.as_tensor(np.sort(train_index))
         return dataset.subset(train), dataset.subset(valid)
 
 
@@ -264,6 +298,20 @@ def _to_tensor(array, device):
     return torch.from_numpy(array).to(device)
 
 
+@contextlib.contextmanager
+def seeded_torch(seed):
+    """Seed torch's global generators for the block; restore all of them after.
+
+    ``torch.manual_seed`` reseeds the CPU generator and every CUDA device's;
+    ``fork_rng`` is told about every CUDA device so that each is restored and
+    fitting leaves the caller's random streams as they were.
+    """
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        yield
+
+
 def _seed_from(random_state):
     """An int seed for torch, drawn from a scikit-learn ``random_state``."""
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
@@ -291,14 +339,22 @@ TRAINING_CONSTRAINTS = {
 
 
 def training_params(
-    est, *, parts, seed, monitor="valid_prediction_loss", iterator=TensorBatchIterator
+    est,
+    *,
+    parts,
+    seed,
+    monitor="valid_prediction_loss",
+    iterator=TensorBatchIterator,
+    labeled=None,
+    stratify=None,
 ):
     """The ``NeuralNet`` arguments every sewlearn estimator derives alike.
 
     From the hyperparameters the estimators share (optimizer, lr, momentum,
     weight_decay, batch_size, max_epochs, early stopping, device, verbose):
     the optimizer, the slicing iterators, the validation split and the
-    callbacks that record ``parts`` and stop early on ``monitor``.
+    callbacks that record ``parts`` and stop early on ``monitor``. ``labeled``
+    and ``stratify`` go to :class:`RandomValidSplit`.
     """
     # foreach: one fused call per step for all parameters instead of a Python
     # loop over them; the same arithmetic (bit for bit), and on the CPU, where
@@ -316,7 +372,9 @@ def training_params(
         iterator_valid=iterator,
         iterator_train__shuffle=True,
         train_split=(
-            RandomValidSplit(est.validation_fraction, seed)
+            RandomValidSplit(
+                est.validation_fraction, seed, labeled=labeled, stratify=stratify
+            )
             if est.early_stopping
             else None
         ),

@@ -2,6 +2,7 @@
 """SEW (Stronger Enhancing Weaker) estimators."""
 
 import contextlib
+import numbers
 import textwrap
 from numbers import Integral, Real
 
@@ -14,7 +15,9 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder, StandardScaler
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -30,10 +33,15 @@ from ._net import (
     _seed_from,
     _to_tensor,
     epoch_history,
+    seeded_torch,
     training_params,
 )
 
 __all__ = ["SEWClassifier", "SEWRegressor"]
+
+# The mark of a row without a label, as in sklearn.semi_supervised: -1 for
+# class labels ("-1" when the labels are strings), NaN for regression targets.
+UNLABELED = -1
 
 
 @contextlib.contextmanager
@@ -50,6 +58,17 @@ def _name_non_numeric(**arrays):
             except (ValueError, TypeError):
                 raise ValueError(f"{name} must be numeric: {exc}") from exc
         raise
+
+
+@contextlib.contextmanager
+def _named_errors(name):
+    """Prefix ``name`` to a ValueError of scikit-learn's that does not name it."""
+    try:
+        yield
+    except ValueError as exc:
+        if name in str(exc):
+            raise
+        raise ValueError(f"{name}: {exc}") from exc
 
 
 class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
@@ -129,7 +148,12 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- task hooks, set by subclasses ---------------------------------------
-    def _validate_targets(self, X, y):
+    def _validate_targets(self, X, y, allow_unlabeled):
+        """Validate ``X`` and ``y``; return them and the labeled-row mask.
+
+        The mask is None when every row is labeled. Rows marked unlabeled
+        are refused unless ``allow_unlabeled`` (``X_strong`` given).
+        """
         raise NotImplementedError
 
     def _prediction_loss(self):
@@ -150,9 +174,18 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
             return None
         if isinstance(X_strong, dict):
             views = dict(X_strong)
-        elif isinstance(X_strong, (list, tuple)) and all(
-            hasattr(v, "shape") for v in X_strong
+        elif isinstance(X_strong, (list, tuple)) and any(
+            np.ndim(v) == 2 for v in X_strong
         ):
+            # Several modalities: a list of 2-D arrays. A list of rows (1-D
+            # entries, e.g. ``list(array)``) is one array-like, as for X.
+            if not all(np.ndim(v) == 2 for v in X_strong):
+                raise ValueError(
+                    "X_strong: a list or tuple of strong modalities must hold "
+                    "2-D arrays only, got entries of dimensions "
+                    f"{[int(np.ndim(v)) for v in X_strong]}. Pass one 2-D array, "
+                    "a dict of 2-D arrays or a list of 2-D arrays."
+                )
             views = {f"strong{i}": v for i, v in enumerate(X_strong)}
         else:
             views = {"strong": X_strong}
@@ -170,7 +203,13 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
                     f"{label}: strong modality names must be Python identifiers "
                     "other than 'weak'."
                 )
-            with _name_non_numeric(**{label: view}):
+            if np.ndim(view) == 1:
+                raise ValueError(
+                    f"{label} must be 2-D (n_samples, n_strong_features), got a "
+                    f"1-D array of shape {np.shape(view)}; with a single strong "
+                    "feature, pass it as a column: .reshape(-1, 1)."
+                )
+            with _name_non_numeric(**{label: view}), _named_errors(label):
                 view = check_array(
                     view,
                     dtype=(np.float64, np.float32),
@@ -220,7 +259,9 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         }
         return tuple(name for name in COMPONENTS if weights[name] > 0)
 
-    def _build_net(self, n_weak, n_strong, n_outputs, parts, seed):
+    def _build_net(
+        self, n_weak, n_strong, n_outputs, parts, seed, labeled=None, stratify=None
+    ):
         module_kwargs = dict(
             n_weak=n_weak,
             n_strong=n_strong,
@@ -245,7 +286,9 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         return LossPartsNet(
             module=SEWModule,
             criterion=SEWLoss,
-            **training_params(self, parts=parts, seed=seed),
+            **training_params(
+                self, parts=parts, seed=seed, labeled=labeled, stratify=stratify
+            ),
             **{f"module__{k}": v for k, v in module_kwargs.items()},
             criterion__alpha=self.alpha,
             criterion__beta=self.beta,
@@ -254,20 +297,47 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
             criterion__r1=self.r1,
             criterion__r2=self.r2,
             criterion__prediction_loss=self._prediction_loss(),
+            criterion__has_unlabeled=labeled is not None,
         )
 
     def _fit(self, X, y, X_strong):
-        X, y = self._validate_targets(X, y)
+        try:
+            return self._fit_unguarded(X, y, X_strong)
+        except BaseException:
+            # Fitted attributes appear only when fit succeeds (validate_data
+            # sets n_features_in_ before training starts).
+            for name in [k for k in vars(self) if k.endswith("_")]:
+                delattr(self, name)
+            raise
+
+    def _fit_unguarded(self, X, y, X_strong):
+        X, y, labeled = self._validate_targets(X, y, X_strong is not None)
         X = X.astype(np.float32, copy=False)
         strong = self._validate_strong(X, X_strong)
         parts = self._loss_parts(strong is not None)
+        if (
+            "alignment_loss" in parts
+            and self.n_cca_components is not None
+            and self.n_cca_components > self.latent_dim
+        ):
+            raise ValueError(
+                f"n_cca_components={self.n_cca_components} must be at most "
+                f"latent_dim={self.latent_dim}: the codes have only latent_dim "
+                "canonical correlations."
+            )
         if parts == ("prediction_loss",):
             strong = None  # every strong-side weight is 0: uni-modal training
         widths = {} if strong is None else {k: v.shape[1] for k, v in strong.items()}
-        if isinstance(X_strong, dict):
-            self.n_features_strong_ = widths
-        else:
-            self.n_features_strong_ = sum(widths.values())
+        if strong is None and labeled is not None:
+            # Nothing but L_pr is trained: unlabeled rows have no use.
+            X, y, labeled = X[labeled], y[labeled], None
+        n_labeled = len(X) if labeled is None else int(labeled.sum())
+        n_unlabeled = len(X) - n_labeled
+        if self.verbose:
+            print(
+                f"{type(self).__name__}: {n_labeled} labeled and {n_unlabeled} "
+                "unlabeled rows."
+            )
 
         seed = _seed_from(self.random_state)
         device = torch.device(self.device)
@@ -276,10 +346,16 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
             inputs[name] = _to_tensor(view, device)
         target = self._target_tensor(y, device)
 
-        devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            net = self._build_net(X.shape[1], widths, self._n_head, parts, seed)
+        with seeded_torch(seed):
+            net = self._build_net(
+                X.shape[1],
+                widths,
+                self._n_head,
+                parts,
+                seed,
+                labeled=labeled,
+                stratify=self._stratify(y),
+            )
             net.fit(inputs, target)
 
         # Paper, section 3: "all the components except the encoder, W_E, and
@@ -290,7 +366,17 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         self.module_.requires_grad_(False)
         self.history_ = epoch_history(net.history)
         self.n_iter_ = len(self.history_)
+        if isinstance(X_strong, dict):
+            self.n_features_strong_ = widths
+        else:
+            self.n_features_strong_ = sum(widths.values())
+        self.n_labeled_ = n_labeled
+        self.n_unlabeled_ = n_unlabeled
         return self
+
+    def _stratify(self, y):
+        """Per-row classes for a stratified validation split, or None."""
+        return None
 
     # -- inference -----------------------------------------------------------
     def _forward(self, X, encode=False):
@@ -551,23 +637,101 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         )
         self.prediction_loss = prediction_loss
 
-    def _validate_targets(self, X, y):
+    def _validate_targets(self, X, y, allow_unlabeled):
+        missing = None
+        if allow_unlabeled:
+            try:
+                y_float = check_array(
+                    y,
+                    ensure_2d=False,
+                    dtype=np.float64,
+                    ensure_all_finite="allow-nan",
+                    input_name="y",
+                )
+            except (TypeError, ValueError):
+                y_float = None  # validate_data below says what is wrong
+            if y_float is not None and np.isnan(y_float).any():
+                missing = np.isnan(y_float)
+                y = np.where(missing, 0.0, y_float)  # validated below as a full y
         with _name_non_numeric(X=X, y=y):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                multi_output=True,
-                y_numeric=True,
-                dtype=(np.float64, np.float32),
-                ensure_min_samples=2,
-            )
+            try:
+                X, y = validate_data(
+                    self,
+                    X,
+                    y,
+                    multi_output=True,
+                    y_numeric=True,
+                    dtype=(np.float64, np.float32),
+                    ensure_min_samples=2,
+                )
+            except ValueError as exc:
+                if "Input y contains NaN" in str(exc):
+                    raise ValueError(
+                        f"{exc} NaN marks an unlabeled row, which SEWRegressor "
+                        "can use only with X_strong (its strong-side losses need "
+                        "no label): pass X_strong, or drop the rows without a "
+                        "target."
+                    ) from exc
+                raise
         if y.dtype.kind not in "biuf":
             raise ValueError(f"y must be numeric, got an array of dtype {y.dtype}.")
         self._y_1d = y.ndim == 1
         y = y.reshape(len(y), -1).astype(np.float32)
         self.n_outputs_ = self._n_head = y.shape[1]
-        return X, y
+        if missing is None:
+            return X, y, None
+        missing = missing.reshape(y.shape)
+        y[missing] = np.nan
+        labeled = ~missing.all(axis=1)
+        if not labeled.any():
+            raise ValueError(
+                "y has no labeled row: every target is NaN (unlabeled). At least "
+                "one row needs a target."
+            )
+        return X, y, labeled
+
+    def score(self, X, y, sample_weight=None):
+        """:math:`R^2` of ``predict(X)`` on the labeled rows of ``y``.
+
+        As :meth:`sklearn.base.RegressorMixin.score`, except that unlabeled
+        targets (NaN) are left out: a row whose targets are all NaN is not
+        scored, and with several targets each one is scored on the rows where
+        it is known (then averaged uniformly), so that a cross-validation over
+        a data set with unlabeled rows scores the labeled ones only.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets, NaN where unknown.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            :math:`R^2` of the predictions on the labeled targets.
+        """
+        y = check_array(
+            y, ensure_2d=False, ensure_all_finite="allow-nan", input_name="y"
+        )
+        y_pred = self.predict(X)
+        known = ~np.isnan(y)
+        if known.all():
+            return r2_score(y, y_pred, sample_weight=sample_weight)
+        y, y_pred = y.reshape(len(y), -1), y_pred.reshape(len(y), -1)
+        weight = None if sample_weight is None else np.asarray(sample_weight)
+        known = known.reshape(y.shape)
+        scores = [
+            r2_score(
+                y[rows, j],
+                y_pred[rows, j],
+                sample_weight=None if weight is None else weight[rows],
+            )
+            for j, rows in enumerate(known.T)
+        ]
+        return float(np.mean(scores))
 
     def _prediction_loss(self):
         return self.prediction_loss
@@ -622,6 +786,35 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         """
         y_pred = self._forward(X)
         return y_pred.ravel() if self._y_1d else y_pred
+
+
+def _unlabeled_labels(y):
+    """Rows of a class-label array that carry the unlabeled marker.
+
+    -1 for numeric labels, the string "-1" for string labels (an object array
+    may mix both); boolean labels cannot be unlabeled.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "iuf":
+        return y == UNLABELED
+    if y.dtype.kind in "US":
+        return y == str(UNLABELED)
+    if y.dtype.kind == "O":
+        return np.fromiter(
+            (
+                v == str(UNLABELED)
+                if isinstance(v, str)
+                else (
+                    isinstance(v, numbers.Number)
+                    and not isinstance(v, bool)
+                    and v == UNLABELED
+                )
+                for v in y
+            ),
+            dtype=bool,
+            count=len(y),
+        )
+    return np.zeros(len(y), dtype=bool)
 
 
 _CLASSIFIER_DOC = """SEW classifier: train with two modalities, predict with one.
@@ -681,16 +874,82 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
         "{common_parameters}", textwrap.dedent(_COMMON_PARAMETERS_DOC)
     )
 
-    def _validate_targets(self, X, y):
+    def _validate_targets(self, X, y, allow_unlabeled):
         with _name_non_numeric(X=X):
             X, y = validate_data(
                 self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
             )
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
+        unlabeled = _unlabeled_labels(y)
+        if not unlabeled.any():
+            encoder = LabelEncoder().fit(y)
+            self.classes_ = encoder.classes_
+            self._n_head = len(self.classes_)
+            return X, encoder.transform(y), None
+        if not allow_unlabeled:
+            raise ValueError(
+                f"y holds the unlabeled marker {UNLABELED!r} in "
+                f"{int(unlabeled.sum())} rows. As in sklearn.semi_supervised, "
+                f"{UNLABELED!r} (or '{UNLABELED}' for string labels) marks a row "
+                "without a label, which SEWClassifier can use only with X_strong; "
+                "pass X_strong, drop those rows, or recode a class named -1."
+            )
+        labeled = ~unlabeled
+        if not labeled.any():
+            raise ValueError(
+                f"y has no labeled row: every label is the unlabeled marker "
+                f"{UNLABELED!r}. At least one row needs a class."
+            )
+        encoder = LabelEncoder().fit(y[labeled])
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"y has a single class ({encoder.classes_[0]!r}) among its labeled "
+                f"rows, and {int(unlabeled.sum())} rows marked unlabeled "
+                f"({UNLABELED!r}). If -1 is a class of yours, recode it: -1 marks "
+                "unlabeled rows, as in sklearn.semi_supervised."
+            )
         self.classes_ = encoder.classes_
         self._n_head = len(self.classes_)
-        return X, encoder.transform(y)
+        codes = np.full(len(y), UNLABELED, dtype=np.int64)
+        codes[labeled] = encoder.transform(y[labeled])
+        return X, codes, labeled
+
+    def _stratify(self, y):
+        return y
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of ``predict(X)`` on the labeled rows of ``y``.
+
+        As :meth:`sklearn.base.ClassifierMixin.score`, except that rows marked
+        unlabeled (-1, or "-1" for string labels) are left out, so that a
+        cross-validation over a data set with unlabeled rows scores the
+        labeled ones only.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality.
+        y : array-like of shape (n_samples,)
+            True labels, -1 (or "-1") where unknown.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy on the labeled rows.
+        """
+        y = np.asarray(y)
+        labeled = ~_unlabeled_labels(y)
+        if labeled.all():
+            return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+        return accuracy_score(
+            y[labeled],
+            self.predict(_safe_indexing(X, labeled)),
+            sample_weight=(
+                None if sample_weight is None else np.asarray(sample_weight)[labeled]
+            ),
+        )
 
     def _prediction_loss(self):
         return "cross_entropy"

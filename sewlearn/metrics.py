@@ -24,6 +24,9 @@ _MULTIOUTPUT_OPTIONS = ("raw_values", "uniform_average")
 def _check_targets(y_true, y_pred, sample_weight, multioutput):
     """Validate the inputs of a regression metric.
 
+    NaN in ``y_true`` marks an unlabeled entry (as in ``SEWRegressor.fit``);
+    the metrics leave those entries out. Every output needs a labeled entry.
+
     Returns ``y_true`` and ``y_pred`` as float64 arrays of shape
     ``(n_samples, n_outputs)``, ``sample_weight`` as a float64 array of shape
     ``(n_samples,)`` or None, and ``multioutput`` as a string or a float64
@@ -31,7 +34,12 @@ def _check_targets(y_true, y_pred, sample_weight, multioutput):
     """
     # allow_nd: reject other dimensions below, with a message naming the input.
     y_true = check_array(
-        y_true, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name="y_true"
+        y_true,
+        ensure_2d=False,
+        allow_nd=True,
+        dtype=np.float64,
+        ensure_all_finite="allow-nan",
+        input_name="y_true",
     )
     y_pred = check_array(
         y_pred, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name="y_pred"
@@ -54,6 +62,11 @@ def _check_targets(y_true, y_pred, sample_weight, multioutput):
             f"({y_true.shape[1]} != {y_pred.shape[1]})."
         )
     n_samples, n_outputs = y_true.shape
+    if np.isnan(y_true).all(axis=0).any():
+        raise ValueError(
+            "y_true has an output whose every value is NaN (unlabeled): there is "
+            "nothing to score."
+        )
 
     if sample_weight is not None:
         sample_weight = check_array(
@@ -125,6 +138,23 @@ def _weighted_moments(y, weights):
     return mean, var, centred
 
 
+def _per_labeled_column(score, y_true, y_pred, sample_weight):
+    """Scores of each output on its labeled (non-NaN) rows of ``y_true``."""
+    known = ~np.isnan(y_true)
+    if known.all():
+        return score(y_true, y_pred, sample_weight)
+    return np.concatenate(
+        [
+            score(
+                y_true[rows, j : j + 1],
+                y_pred[rows, j : j + 1],
+                None if sample_weight is None else sample_weight[rows],
+            )
+            for j, rows in enumerate(known.T)
+        ]
+    )
+
+
 def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
     """Concordance correlation coefficient (CCC) regression score.
 
@@ -136,7 +166,10 @@ def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_averag
     Parameters
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Ground truth target values.
+        Ground truth target values. NaN marks an unlabeled entry (the marker
+        of ``SEWRegressor.fit``): each output is scored on its labeled rows
+        only, so that cross-validation over a data set with unlabeled rows
+        scores the labeled ones.
 
     y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Estimated target values.
@@ -205,10 +238,18 @@ def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_averag
     ...                    multioutput="raw_values")
     >>> scores.round(3)
     array([0.625, 0.885])
+    >>> ccc_score([0.1, 0.3, float("nan"), 0.5], [0.2, 0.4, 9.0, 0.6])  # unlabeled
+    0.9...
     """
     y_true, y_pred, sample_weight, multioutput = _check_targets(
         y_true, y_pred, sample_weight, multioutput
     )
+    scores = _per_labeled_column(_ccc_columns, y_true, y_pred, sample_weight)
+    return _aggregate(scores, multioutput)
+
+
+def _ccc_columns(y_true, y_pred, sample_weight):
+    """CCC of each column of two 2-D float64 arrays without NaN."""
     # The CCC is invariant to a common rescaling of y_true and y_pred: bring
     # each output within [-1, 1] so that squares neither overflow nor vanish.
     scale = np.maximum(np.max(np.abs(y_true), axis=0), np.max(np.abs(y_pred), axis=0))
@@ -222,8 +263,7 @@ def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_averag
     scores = np.ones_like(denominator)
     scores[~perfect] = 2 * cov[~perfect] / denominator[~perfect]
     # 2|cov| <= var_t + var_p holds exactly; clip the rounding beyond it.
-    scores = np.clip(scores, -1.0, 1.0)
-    return _aggregate(scores, multioutput)
+    return np.clip(scores, -1.0, 1.0)
 
 
 def binary_accuracy_score(
@@ -239,7 +279,8 @@ def binary_accuracy_score(
     Parameters
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Ground truth target values.
+        Ground truth target values; NaN marks an unlabeled entry, left out
+        as in :func:`ccc_score`.
 
     y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Estimated target values.
@@ -299,9 +340,13 @@ def binary_accuracy_score(
     y_true, y_pred, sample_weight, multioutput = _check_targets(
         y_true, y_pred, sample_weight, multioutput
     )
-    agree = (y_true > 0) == (y_pred > 0)
-    scores = np.average(agree, axis=0, weights=sample_weight)
+    scores = _per_labeled_column(_agreement_columns, y_true, y_pred, sample_weight)
     return _aggregate(scores, multioutput)
+
+
+def _agreement_columns(y_true, y_pred, sample_weight):
+    agree = (y_true > 0) == (y_pred > 0)
+    return np.average(agree, axis=0, weights=sample_weight)
 
 
 # Greater is better: make_scorer's default.

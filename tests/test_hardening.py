@@ -50,7 +50,16 @@ BAD_FIT = [
         ValueError,
         "X_strong.*infinity",
     ),
-    ("nan in y", dict(y=_with(Y, 3, np.nan)), ValueError, "y.*NaN"),
+    # NaN marks an unlabeled row: refused without X_strong, used with it.
+    (
+        "nan in y without X_strong",
+        dict(y=_with(Y, 3, np.nan), X_strong=None),
+        ValueError,
+        "y.*NaN.*X_strong",
+    ),
+    ("nan in y with X_strong", dict(y=_with(Y, 3, np.nan)), None, None),
+    ("all y nan", dict(y=np.full(60, np.nan)), ValueError, "y has no labeled row"),
+    ("inf in y", dict(y=_with(Y, 3, np.inf)), ValueError, "y.*infinity"),
     (
         "rows X vs X_strong",
         dict(X_strong=XS[:50]),
@@ -59,7 +68,14 @@ BAD_FIT = [
     ),
     ("rows X vs y", dict(y=Y[:50]), ValueError, "inconsistent numbers of samples"),
     ("1-D X", dict(X=X[:, 0]), ValueError, "Expected 2D array"),
-    ("1-D X_strong", dict(X_strong=XS[:, 0]), ValueError, "Expected 2D array"),
+    ("1-D X_strong", dict(X_strong=XS[:, 0]), ValueError, "X_strong must be 2-D"),
+    (
+        "X_strong list mixing 2-D and 1-D",
+        dict(X_strong=[XS, XS[:, 0]]),
+        ValueError,
+        "X_strong: a list or tuple of strong modalities must hold 2-D arrays",
+    ),
+    ("X_strong as a list of rows", dict(X_strong=list(XS)), None, None),
     ("empty X", dict(X=X[:0], X_strong=XS[:0], y=Y[:0]), ValueError, "0 sample"),
     ("single sample", dict(X=X[:1], X_strong=XS[:1], y=Y[:1]), ValueError, "1 sample"),
     ("strings in X", dict(X=np.full((60, 5), "a")), ValueError, "X must be numeric"),
@@ -246,7 +262,9 @@ def test_deepcca_wrong_feature_count_at_transform():
 
 
 BAD_METRIC = [
-    ("nan in y_true", dict(y_true=_with(Y, 0, np.nan)), "y_true"),
+    ("inf in y_true", dict(y_true=_with(Y, 0, np.inf)), "y_true"),
+    # NaN is an unlabeled entry (left out); all NaN leaves nothing to score.
+    ("all nan y_true", dict(y_true=np.full(60, np.nan)), "y_true"),
     ("inf in y_pred", dict(y_pred=_with(Y, 0, np.inf)), "y_pred"),
     ("rows", dict(y_pred=Y[:50]), "y_pred|y_true"),
     ("empty", dict(y_true=Y[:0], y_pred=Y[:0]), "sample"),

@@ -212,7 +212,9 @@ def test_ccc_constant_on_positive_weights_only():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(y_true=[0.1, np.nan, 0.2], y_pred=[0.1, 0.2, 0.3]), "y_true"),
+        (dict(y_true=[0.1, np.inf, 0.2], y_pred=[0.1, 0.2, 0.3]), "y_true"),
+        # NaN marks an unlabeled entry; an output with no labeled entry is refused.
+        (dict(y_true=[np.nan, np.nan], y_pred=[0.1, 0.2]), "y_true.*unlabeled"),
         (dict(y_true=[0.1, 0.2, 0.3], y_pred=[0.1, np.inf, 0.3]), "y_pred"),
         (dict(y_true=[0.1, 0.2, 0.3], y_pred=[0.1, 0.2]), "y_true and y_pred"),
         (
