@@ -9,7 +9,7 @@ from . import datasets, metrics
 from ._deepcca import DeepCCA
 from ._export import export_model, load_model
 from ._sew import SEWClassifier, SEWRegressor
-from .metrics import binary_accuracy_score, ccc_score, ccc_scorer
+from .metrics import binary_accuracy_score, ccc_score, ccc_scorer, paired_gain
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,7 @@ __all__ = [
     "binary_accuracy_score",
     "ccc_score",
     "ccc_scorer",
+    "paired_gain",
     "datasets",
     "metrics",
     "__version__",

@@ -6,17 +6,28 @@
 * :func:`binary_accuracy_score`: agreement of the signs of the true and
   predicted annotations, negative ``[-1, 0]`` against positive ``(0, 1]``;
 * :data:`ccc_scorer`: :func:`ccc_score` wrapped for ``cross_val_score`` and
-  ``GridSearchCV`` (greater is better).
+  ``GridSearchCV`` (greater is better);
+* :func:`paired_gain`: the paired difference of two methods' scores over
+  seeds, with its confidence interval and the number of seeds won.
 
 Both functions follow the conventions of scikit-learn's regression metrics:
 1-D or 2-D targets, ``sample_weight`` and ``multioutput``.
 """
 
+from typing import NamedTuple
+
 import numpy as np
+from scipy import stats
 from sklearn.metrics import make_scorer
 from sklearn.utils.validation import check_array
 
-__all__ = ["binary_accuracy_score", "ccc_score", "ccc_scorer"]
+__all__ = [
+    "PairedGain",
+    "binary_accuracy_score",
+    "ccc_score",
+    "ccc_scorer",
+    "paired_gain",
+]
 
 _MULTIOUTPUT_OPTIONS = ("raw_values", "uniform_average")
 
@@ -351,3 +362,76 @@ def _agreement_columns(y_true, y_pred, sample_weight):
 
 # Greater is better: make_scorer's default.
 ccc_scorer = make_scorer(ccc_score)
+
+
+class PairedGain(NamedTuple):
+    """The paired difference of two methods' scores (see :func:`paired_gain`)."""
+
+    mean: float
+    low: float
+    high: float
+    wins: int
+    n: int
+
+    def __str__(self):
+        return (
+            f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}], "
+            f"{self.wins}/{self.n} won"
+        )
+
+
+def paired_gain(scores, baseline_scores, *, confidence=0.95):
+    """Mean paired difference of two methods' scores, with a t interval.
+
+    Each pair of scores must come from the same split and the same seed, one
+    with the ingredient under test (e.g. the strong modality) and one
+    without; the gain is the mean of the per-pair differences, and its
+    confidence interval is Student's t on those differences (n - 1 degrees
+    of freedom). Reporting it this way, rather than two means side by side,
+    removes the variation shared by both methods (the split, the seed).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_pairs,)
+        Scores of the method under test, one per seed (greater is better).
+    baseline_scores : array-like of shape (n_pairs,)
+        Scores of the baseline on the same splits and seeds.
+    confidence : float, default=0.95
+        Coverage of the interval.
+
+    Returns
+    -------
+    gain : PairedGain
+        ``mean``, ``low``, ``high`` (the interval; NaN with a single pair),
+        ``wins`` (pairs where the method scored strictly higher) and ``n``.
+        ``str(gain)`` reads ``+0.012 [-0.003, +0.027], 4/5 won``.
+
+    Examples
+    --------
+    >>> from sewlearn.metrics import paired_gain
+    >>> gain = paired_gain([0.52, 0.55, 0.50], [0.50, 0.52, 0.49])
+    >>> print(gain)
+    +0.020 [-0.005, +0.045], 3/3 won
+    >>> gain.wins
+    3
+    """
+    scores = check_array(scores, ensure_2d=False, input_name="scores")
+    baseline_scores = check_array(
+        baseline_scores, ensure_2d=False, input_name="baseline_scores"
+    )
+    if scores.ndim != 1 or scores.shape != baseline_scores.shape:
+        raise ValueError(
+            "scores and baseline_scores must be 1-D and paired, got shapes "
+            f"{scores.shape} and {baseline_scores.shape}."
+        )
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}.")
+    diff = scores - baseline_scores
+    n = len(diff)
+    mean = float(diff.mean())
+    if n > 1:
+        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+        low, high = mean - half, mean + half
+    else:
+        low = high = float("nan")
+    return PairedGain(mean, float(low), float(high), int((diff > 0).sum()), n)

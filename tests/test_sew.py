@@ -312,15 +312,27 @@ def test_transform_gives_the_weak_code(two_view_data):
     assert ccc_score(y, ridge.predict(codes)) > 0.5
 
 
-@pytest.mark.parametrize("labels", [["neg", "pos"], [0, 1, 2]])
-def test_classifier_string_and_integer_labels(two_view_data, labels):
+@pytest.mark.parametrize(
+    "labels, dtype",
+    [
+        (["neg", "pos"], None),
+        (["one", "three", "two"], None),
+        (["neg", "pos"], object),
+        ([0, 1, 2], None),
+        ([1.0, 2.0], None),
+    ],
+)
+def test_classifier_label_types(two_view_data, labels, dtype):
+    # Covers scikit-learn's check_classifiers_classes, expected to fail only
+    # for its classes [-1, 1] (-1 marks unlabeled rows): see test_common.py.
     from sewlearn import SEWClassifier
 
     X, Xs, y = two_view_data
     bins = np.quantile(y, np.linspace(0, 1, len(labels) + 1)[1:-1])
-    target = np.asarray(labels)[np.digitize(y, bins)]
+    target = np.asarray(labels, dtype=dtype)[np.digitize(y, bins)]
     clf = SEWClassifier(**SMALL).fit(X, target, X_strong=Xs)
     assert list(clf.classes_) == labels
+    assert clf.predict(X).dtype == target.dtype
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), len(labels))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
