@@ -1,6 +1,12 @@
 # License: BSD 3 clause
 """``sewlearn reproduce``: the paper's experiments end to end (Tables 1 and 2).
 
+Every comparison with the uni-modal network is a *paired* difference over
+seeds (same split, same seed, with and without the strong modality) with a
+95% t interval and the count of seeds won (:func:`sewlearn.paired_gain`). The
+optional label-budget study (``--label-budget``) adds SEW with unlabeled
+paired rows.
+
 Only the public API is used (``SEWRegressor``, ``ccc_score``,
 ``binary_accuracy_score`` and ``sewlearn.datasets``), so this module is also
 the worked example of how to use the package.
@@ -16,7 +22,13 @@ import numpy as np
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sewlearn import SEWRegressor, __version__, binary_accuracy_score, ccc_score
+from sewlearn import (
+    SEWRegressor,
+    __version__,
+    binary_accuracy_score,
+    ccc_score,
+    paired_gain,
+)
 from sewlearn.datasets import load_avec2016, make_recola_like
 
 MODALITIES = ("audio", "video_geometric", "video_appearance")
@@ -46,6 +58,22 @@ VARIANTS = {
     "uni-modal": None,
 }
 
+# The paper's Table 2 CCC, per variant, in the order of CASES.
+PAPER_TABLE2_CCC = {
+    "SEW": (0.565, 0.544, 0.552, 0.554, 0.549),
+    "-SD2": (0.532, 0.519, 0.486, 0.539, 0.540),
+    "-CCA": (0.512, 0.508, 0.496, 0.532, 0.546),
+    "-SD1": (0.514, 0.523, 0.556, 0.514, 0.505),
+    "-(CCA & SD1)": (0.484, 0.497, 0.545, 0.497, 0.491),
+    "uni-modal": (0.482, 0.492, 0.543, 0.489, 0.489),
+}
+
+# The label-budget study: two of the paper's cases (one per target), three
+# methods. "SEW + unlabeled" also gets the training recordings without
+# labels as unlabeled paired rows (NaN targets).
+BUDGET_CASES = (CASES[0], CASES[2])
+BUDGET_METHODS = ("uni-modal", "SEW", "SEW + unlabeled")
+
 # Encoder hidden layers per modality (section 4.3): video-geometric
 # [512, 256, latent], audio [108, latent], video-appearance one linear layer.
 HIDDEN = {"audio": (108,), "video_geometric": (512, 256), "video_appearance": ()}
@@ -62,6 +90,7 @@ PRESETS = {
         optimizer="adam",
         lr=1e-3,
         batch_size=32,
+        budgets=(1, 2),
     ),
     "full": dict(
         n_recordings=9,
@@ -72,6 +101,7 @@ PRESETS = {
         optimizer="sgd",
         lr=1e-3,
         batch_size=32,
+        budgets=(1, 2, 4),
     ),
 }
 
@@ -99,13 +129,21 @@ def make_model(weak, strong, variant, *, seed, settings, device):
     return make_pipeline(StandardScaler(), sew)
 
 
-def evaluate(model, data, weak, target, strong=None):
-    """Fit on the train partition (with X_strong if given), score on dev."""
-    train, dev = data.partition == "train", data.partition == "dev"
+def evaluate(model, data, weak, target, strong=None, train=None, y_train=None):
+    """Fit on the train partition (with X_strong if given), score on dev.
+
+    ``train`` (a boolean row mask) and ``y_train`` (targets of those rows,
+    NaN where unlabeled) replace the whole train partition and its targets.
+    """
+    if train is None:
+        train = data.partition == "train"
+    if y_train is None:
+        y_train = data.targets[target][train]
+    dev = data.partition == "dev"
     fit_params = {}
     if strong is not None:
         fit_params["sewregressor__X_strong"] = data.features[strong][train]
-    model.fit(data.features[weak][train], data.targets[target][train], **fit_params)
+    model.fit(data.features[weak][train], y_train, **fit_params)
     y_true = data.targets[target][dev]
     y_pred = model.predict(data.features[weak][dev])
     return ccc_score(y_true, y_pred), binary_accuracy_score(y_true, y_pred), y_pred
@@ -146,10 +184,13 @@ def run(
     random_state=0,
     progress=True,
     plots=True,
+    label_budget=False,
 ):
     """Run Tables 1 and 2; write Markdown, CSV and PNG files into ``output``.
 
-    Returns a dict with the two tables as lists of row dicts.
+    With ``label_budget=True`` also the label-budget study (see
+    :func:`_label_budget`). Returns a dict with the tables as lists of row
+    dicts and the paths of the files written.
     """
     settings = dict(PRESETS[preset])
     for key, value in dict(
@@ -187,6 +228,9 @@ def run(
     n_runs = len(MODALITIES) * len(TARGETS) + len(CASES) * len(VARIANTS) * len(
         seed_list
     )
+    budgets = _budgets(data[TARGETS[0]], settings["budgets"]) if label_budget else []
+    if label_budget:
+        n_runs += len(BUDGET_CASES) * len(seed_list) * (3 * len(budgets) - 1)
     bar = _progress(n_runs, progress)
     start = time.perf_counter()
 
@@ -215,7 +259,8 @@ def run(
 
     # Table 2: SEW and its ablations for the paper's five cases, over seeds.
     table2, traces = [], {}
-    for target, weak, strong in CASES:
+    for case_index, (target, weak, strong) in enumerate(CASES):
+        per_seed = {}
         for variant, weights in VARIANTS.items():
             cccs, accs = [], []
             for seed in seed_list:
@@ -235,6 +280,7 @@ def run(
                     traces[variant] = y_pred
                 if bar is not None:
                     bar.update()
+            per_seed[variant] = cccs
             table2.append(
                 dict(
                     case=f"{target}: {SHORT[weak]}(+{SHORT[strong]})",
@@ -247,8 +293,25 @@ def run(
                     acc_mean=float(np.mean(accs)),
                     acc_std=float(np.std(accs)),
                     n_seeds=len(cccs),
+                    paper_ccc=PAPER_TABLE2_CCC[variant][case_index],
                 )
             )
+        # Paired over seeds: each variant against uni-modal, seed by seed.
+        for row in table2[-len(VARIANTS) :]:
+            gain = paired_gain(per_seed[row["variant"]], per_seed["uni-modal"])
+            row.update(
+                ccc_gain=gain.mean,
+                ccc_gain_low=gain.low,
+                ccc_gain_high=gain.high,
+                ccc_wins=gain.wins,
+                paper_gain=round(
+                    row["paper_ccc"] - PAPER_TABLE2_CCC["uni-modal"][case_index], 3
+                ),
+            )
+
+    budget_rows = []
+    if label_budget:
+        budget_rows = _label_budget(data, budgets, seed_list, settings, device, bar=bar)
     if bar is not None:
         bar.close()
     elapsed = time.perf_counter() - start
@@ -261,16 +324,121 @@ def run(
     )
     md1 = _table1_markdown(table1, stronger)
     md2 = _table2_markdown(table2)
-    report = f"{header}\n\n## Table 1: uni-modal results\n\n{md1}\n\n" + (
-        f"## Table 2: SEW and ablations (mean ± std over seeds)\n\n{md2}\n"
+    md3 = _gain_markdown(table2, len(seed_list))
+    report = (
+        f"{header}\n\n## Table 1: uni-modal results\n\n{md1}\n\n"
+        f"## Table 2: SEW and ablations (mean ± std over seeds)\n\n{md2}\n\n"
+        "## Gain over uni-modal: CCC, paired over seeds "
+        f"(mean [95% CI], seeds won of {len(seed_list)}); paper's gain in "
+        f"brackets\n\n{md3}\n"
     )
+    if budget_rows:
+        report += (
+            "\n## Label budget: CCC on dev against labeled training recordings\n\n"
+            f"{_budget_markdown(budget_rows, len(seed_list))}\n"
+        )
     print(report)
-    (output / "results.md").write_text(report, encoding="utf-8")
-    _write_csv(output / "table1_unimodal.csv", table1)
-    _write_csv(output / "table2_ablation.csv", table2)
+    written = [output / "results.md"]
+    written[0].write_text(report, encoding="utf-8")
+    written.append(_write_csv(output / "table1_unimodal.csv", table1))
+    written.append(_write_csv(output / "table2_ablation.csv", table2))
+    if budget_rows:
+        written.append(_write_csv(output / "label_budget.csv", budget_rows))
     if plots:
-        _plot(output, table2, data[CASES[0][0]], traces)
-    return {"table1": table1, "table2": table2, "stronger": stronger}
+        written += _plot(output, table2, data[CASES[0][0]], traces)
+        if budget_rows:
+            written += _plot_budget(output, budget_rows)
+    print("Files written:")
+    for path in written:
+        print(f"  {path}")
+    return {
+        "table1": table1,
+        "table2": table2,
+        "label_budget": budget_rows,
+        "stronger": stronger,
+        "files": written,
+    }
+
+
+def _budgets(data, budgets):
+    """Numbers of labeled training recordings: ``budgets`` below the total, then all."""
+    n_train = len(np.unique(data.groups[data.partition == "train"]))
+    return sorted({b for b in budgets if b < n_train} | {n_train})
+
+
+def _label_budget(data, budgets, seed_list, settings, device, *, bar=None):
+    """CCC on dev against the number of labeled training recordings.
+
+    For each seed, ``b`` training recordings drawn at random (the same for
+    the three methods: a paired comparison) keep their labels. "uni-modal"
+    and "SEW" train on those recordings only; "SEW + unlabeled" also gets the
+    other training recordings as unlabeled paired rows (NaN targets). An
+    epoch is a pass over every row a model gets, so "SEW + unlabeled" takes
+    more steps per epoch; to compare at equal optimisation, the two other
+    methods train for proportionally more epochs (the same number of steps).
+    """
+    rows = []
+    for target, weak, strong in BUDGET_CASES:
+        case_data = data[target]
+        in_train = case_data.partition == "train"
+        recordings = np.unique(case_data.groups[in_train])
+        for budget in budgets:
+            scores = {m: [] for m in BUDGET_METHODS}
+            for seed in seed_list:
+                chosen = np.random.default_rng(seed).choice(
+                    recordings, size=budget, replace=False
+                )
+                labeled = in_train & np.isin(case_data.groups, chosen)
+                y_semi = np.where(labeled, case_data.targets[target], np.nan)[in_train]
+                ratio = in_train.sum() / labeled.sum()
+                for method in BUDGET_METHODS:
+                    if method == "SEW + unlabeled" and budget == len(recordings):
+                        continue  # nothing unlabeled: it is "SEW"
+                    semi = method == "SEW + unlabeled"
+                    run_settings = dict(settings)
+                    if not semi:
+                        run_settings["max_epochs"] = max(
+                            1, int(round(settings["max_epochs"] * ratio))
+                        )
+                    variant = "uni-modal" if method == "uni-modal" else "SEW"
+                    model = make_model(
+                        weak,
+                        strong,
+                        variant,
+                        seed=seed,
+                        settings=run_settings,
+                        device=device,
+                    )
+                    ccc, _, _ = evaluate(
+                        model,
+                        case_data,
+                        weak,
+                        target,
+                        None if method == "uni-modal" else strong,
+                        train=in_train if semi else labeled,
+                        y_train=y_semi if semi else None,
+                    )
+                    scores[method].append(ccc)
+                    if bar is not None:
+                        bar.update()
+            if budget == len(recordings):
+                scores["SEW + unlabeled"] = scores["SEW"]
+            for method in BUDGET_METHODS:
+                gain = paired_gain(scores[method], scores["uni-modal"])
+                rows.append(
+                    dict(
+                        case=f"{target}: {SHORT[weak]}(+{SHORT[strong]})",
+                        labeled_recordings=budget,
+                        method=method,
+                        ccc_mean=float(np.mean(scores[method])),
+                        ccc_gain=gain.mean,
+                        ccc_gain_low=gain.low,
+                        ccc_gain_high=gain.high,
+                        ccc_wins=gain.wins,
+                        n_seeds=gain.n,
+                    )
+                )
+    return rows
 
 
 def _table1_markdown(rows, stronger):
@@ -307,11 +475,57 @@ def _table2_markdown(rows):
     return "\n".join(lines)
 
 
+def _gain_markdown(rows, n_seeds):
+    cases = list(dict.fromkeys(r["case"] for r in rows))
+    lines = [
+        "| variant | " + " | ".join(cases) + " |",
+        "| --- |" + " ---: |" * len(cases),
+    ]
+    for variant in VARIANTS:
+        if variant == "uni-modal":
+            continue
+        cells = []
+        for c in cases:
+            r = next(r for r in rows if r["case"] == c and r["variant"] == variant)
+            cells.append(_gain_cell(r, n_seeds) + f" ({r['paper_gain']:+.3f})")
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _gain_cell(row, n_seeds):
+    return (
+        f"{row['ccc_gain']:+.3f} [{row['ccc_gain_low']:+.3f}, "
+        f"{row['ccc_gain_high']:+.3f}] {row['ccc_wins']}/{n_seeds}"
+    )
+
+
+def _budget_markdown(rows, n_seeds):
+    lines = [
+        "| case | labeled recordings | uni-modal CCC | SEW: gain [95% CI] won | "
+        "SEW + unlabeled: gain [95% CI] won |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    keys = list(dict.fromkeys((r["case"], r["labeled_recordings"]) for r in rows))
+    for case, budget in keys:
+        by = {
+            r["method"]: r
+            for r in rows
+            if r["case"] == case and r["labeled_recordings"] == budget
+        }
+        lines.append(
+            f"| {case} | {budget} | {by['uni-modal']['ccc_mean']:.3f} | "
+            f"{_gain_cell(by['SEW'], n_seeds)} | "
+            f"{_gain_cell(by['SEW + unlabeled'], n_seeds)} |"
+        )
+    return "\n".join(lines)
+
+
 def _write_csv(path, rows):
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    return path
 
 
 def _plot(output, table2, data, traces):
@@ -322,7 +536,7 @@ def _plot(output, table2, data, traces):
         import matplotlib.pyplot as plt
     except ImportError:
         print("matplotlib is not installed: no figures (pip install 'sewlearn[plot]').")
-        return
+        return []
     cases = list(dict.fromkeys(r["case"] for r in table2))
     variants = list(VARIANTS)
     fig, ax = plt.subplots(figsize=(11, 4.5))
@@ -367,6 +581,39 @@ def _plot(output, table2, data, traces):
     fig.tight_layout()
     fig.savefig(output / "traces.png", dpi=110)
     plt.close(fig)
+    return [output / "table2_ccc.png", output / "traces.png"]
+
+
+def _plot_budget(output, rows):
+    import matplotlib.pyplot as plt
+
+    cases = list(dict.fromkeys(r["case"] for r in rows))
+    fig, axes = plt.subplots(1, len(cases), figsize=(5 * len(cases), 3.8))
+    for ax, case in zip(np.atleast_1d(axes), cases):
+        for method in ("SEW", "SEW + unlabeled"):
+            sel = [r for r in rows if r["case"] == case and r["method"] == method]
+            x = np.array([r["labeled_recordings"] for r in sel])
+            gain = np.array([r["ccc_gain"] for r in sel])
+            low = np.array([r["ccc_gain_low"] for r in sel])
+            high = np.array([r["ccc_gain_high"] for r in sel])
+            ax.errorbar(
+                x,
+                gain,
+                yerr=[gain - low, high - gain],
+                marker="o",
+                capsize=3,
+                label=method,
+            )
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xlabel("labeled training recordings")
+        ax.set_ylabel("CCC gain over uni-modal (paired)")
+        ax.set_title(case, fontsize=9)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = output / "label_budget.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
 
 
 def main(argv=None):
@@ -425,6 +672,12 @@ def main(argv=None):
     rep.add_argument("--random-state", type=int, default=0)
     rep.add_argument("--no-progress", action="store_true")
     rep.add_argument("--no-plots", action="store_true")
+    rep.add_argument(
+        "--label-budget",
+        action="store_true",
+        help="also CCC against the number of labeled training recordings, for "
+        "uni-modal, SEW and SEW with the other recordings as unlabeled pairs",
+    )
     args = parser.parse_args(argv)
     run(
         output=args.output,
@@ -438,5 +691,6 @@ def main(argv=None):
         random_state=args.random_state,
         progress=not args.no_progress,
         plots=not args.no_plots,
+        label_budget=args.label_budget,
     )
     return 0

@@ -25,7 +25,7 @@ TINY = [
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reproduce")
-    assert main(["reproduce", "--output", str(out), *TINY]) == 0
+    assert main(["reproduce", "--output", str(out), *TINY, "--label-budget"]) == 0
     return out
 
 
@@ -55,12 +55,52 @@ def test_writes_tables_that_parse(tiny_run):
 
     report = (tiny_run / "results.md").read_text()
     assert "## Table 1" in report and "## Table 2" in report
-    assert report.count("| SEW |") == 1
+    assert report.count("| SEW |") == 2  # Table 2 and the gain table
+
+
+def test_gains_are_paired_over_seeds(tiny_run):
+    with open(tiny_run / "table2_ablation.csv", newline="") as f:
+        table2 = list(csv.DictReader(f))
+    for r in table2:
+        low, gain, high = (
+            float(r[k]) for k in ("ccc_gain_low", "ccc_gain", "ccc_gain_high")
+        )
+        assert low <= gain <= high
+        assert 0 <= int(r["ccc_wins"]) <= 2
+        # The paper's own figures travel with ours.
+        assert 0.4 < float(r["paper_ccc"]) < 0.6
+    by = {(r["case"], r["variant"]): r for r in table2}
+    for case in {r["case"] for r in table2}:
+        # Same network as uni-modal: a gain of exactly 0, never a win.
+        same = by[case, "-(CCA & SD1)"]
+        assert float(same["ccc_gain"]) == 0 and int(same["ccc_wins"]) == 0
+        sew = by[case, "SEW"]
+        expected = float(sew["ccc_mean"]) - float(by[case, "uni-modal"]["ccc_mean"])
+        assert float(sew["ccc_gain"]) == pytest.approx(expected)
+    assert "paired over seeds" in (tiny_run / "results.md").read_text()
+
+
+def test_label_budget_study(tiny_run):
+    with open(tiny_run / "label_budget.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    # Two cases x budgets (1 and all = 2 recordings) x three methods.
+    assert len(rows) == 2 * 2 * 3
+    assert {r["labeled_recordings"] for r in rows} == {"1", "2"}
+    by = {(r["case"], r["labeled_recordings"], r["method"]): r for r in rows}
+    for case in {r["case"] for r in rows}:
+        # With every recording labeled there is nothing unlabeled: SEW itself.
+        assert (
+            by[case, "2", "SEW + unlabeled"]["ccc_mean"]
+            == (by[case, "2", "SEW"]["ccc_mean"])
+        )
+        assert float(by[case, "1", "uni-modal"]["ccc_gain"]) == 0
+    report = (tiny_run / "results.md").read_text()
+    assert "## Label budget" in report
 
 
 def test_writes_valid_png_figures(tiny_run):
     image = pytest.importorskip("matplotlib.image")
-    for name in ["table2_ccc.png", "traces.png"]:
+    for name in ["table2_ccc.png", "traces.png", "label_budget.png"]:
         path = tiny_run / name
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         pixels = image.imread(path)
