@@ -10,12 +10,9 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import (
-    FLOAT_DTYPES,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -24,6 +21,7 @@ from sklearn.utils.validation import (
 from torch import nn
 
 from ._cca import cca_loss
+from ._compat import FLOAT_DTYPES, Interval, StrOptions, _fit_context
 from ._modules import ACTIVATIONS, make_mlp
 from ._net import (
     _PREDICT_CHUNK,

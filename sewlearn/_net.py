@@ -18,11 +18,12 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.dataset import get_len
 from skorch.history import History
+
+from ._compat import Interval, StrOptions
 
 __all__ = [
     "CPUPicklingMixin",

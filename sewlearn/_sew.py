@@ -13,15 +13,13 @@ from sklearn.base import (
     ClassifierMixin,
     RegressorMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder, StandardScaler
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._compat import Interval, StrOptions, _fit_context, _safe_indexing
 from ._losses import COMPONENTS, SEWLoss
 from ._modules import ACTIVATIONS, DeployedSEW, SEWModule
 from ._net import (
