@@ -35,13 +35,19 @@ gradient, so it is taken only when each ``R_i`` is well conditioned (a batch
 with repeated rows, or codes of rank below ``m - 1``, falls back to the
 feature-space route), and only on the CPU: the condition check reads a value
 on the host, which would synchronise a GPU at every step.
+
+``ey_loss`` is a different objective with the same optimal subspace: the
+unconstrained Eckart-Young (EY) loss of Chapman, Wells & Lawry Aguila (ICLR
+2024). It is a polynomial in the covariances (no inverse, no factorisation),
+so a mini-batch estimate of it, and of its gradient, can be made unbiased;
+the top-K correlation sum above cannot.
 """
 
 import functools
 
 import torch
 
-__all__ = ["canonical_correlations", "cca_loss"]
+__all__ = ["canonical_correlations", "cca_loss", "ey_loss"]
 
 # The sample-space route is used when the batch has at most this fraction of
 # the narrower code width (rows - 1 <= width / 2); measured crossover on a
@@ -204,3 +210,153 @@ def cca_loss(h1, h2, *, n_components=10, r1=1e-3, r2=1e-3):
     if n_components is not None:
         corr = corr[:n_components]
     return -corr.sum()
+
+
+def ey_loss(h1, h2, *, independent=None):
+    r"""Eckart-Young CCA loss: an unbiased, inverse-free stand-in for CCA.
+
+    The unconstrained objective of Chapman, Wells & Lawry Aguila, "Unconstrained
+    stochastic CCA: unifying multiview and self-supervised learning" (ICLR 2024,
+    arXiv:2310.01012), with the normalisation of cca-zoo's ``DCCA_EY``: for
+    ``M = 2`` views,
+
+    .. math::
+
+        A = \frac{1}{M} \sum_{i \neq j} \operatorname{Cov}(Z_i, Z_j)
+          = \frac{C_{12} + C_{21}}{2}, \qquad
+        B = \frac{1}{M} \sum_i \operatorname{Cov}(Z_i, Z_i)
+          = \frac{C_{11} + C_{22}}{2},
+
+    .. math::
+
+        L = -2 \operatorname{tr}(A) + \operatorname{tr}(B B'),
+
+    where ``B'`` is ``B`` estimated on rows independent of those giving ``B``.
+    (Recent cca-zoo releases also add the ``i = j`` terms to ``A``; that
+    variant's optimum is ``-sum (1 + rho_i)^2``, not the value below.)
+
+    Parameters
+    ----------
+    h1 : torch.Tensor of shape (m, k)
+        First view's codes.
+    h2 : torch.Tensor of shape (m, k)
+        Second view's codes, rows paired with ``h1``; same width ``k``.
+    independent : tuple of two torch.Tensor of shape (n, k), default=None
+        Codes ``(g1, g2)`` of a batch drawn independently of ``(h1, h2)``
+        (``n >= 2``, and ``n`` need not equal ``m``); ``B'`` is taken from
+        them. When None, the batch is split by row parity: ``B`` comes from
+        the even rows ``0, 2, 4, ...`` (``ceil(m/2)`` rows) and ``B'`` from
+        the odd rows ``1, 3, 5, ...`` (the other ``floor(m/2)``), each half
+        centred on its own mean; ``A`` uses the whole batch. For a batch of
+        2 or 3 rows a half has a single row and no covariance, so ``B' = B``
+        on the whole batch then (biased, but finite). Splitting by parity
+        rather than into contiguous halves keeps the two halves alike when
+        a loader hands over rows in a structured order.
+
+    Returns
+    -------
+    torch.Tensor (scalar)
+        The loss, in the dtype of ``h1`` (computed in float64). NaN when an
+        input holds a non-finite value (no error is raised, so no step waits
+        for the device). 0 for a batch of fewer than 2 rows.
+
+    Notes
+    -----
+    **Value at the optimum.** Over all linear maps of two views whose top-k
+    canonical correlations are ``rho_1 >= ... >= rho_k``, the population
+    loss (``B' = B``, population covariances) has minimum
+
+    .. math:: \min L = -\sum_{i=1}^{k} \rho_i^2 \in [-k, 0],
+
+    reached when the codes span the top-k canonical directions, each scaled
+    so that its variance in either view is ``rho_i`` (then ``B`` has
+    eigenvalues ``rho_i`` and ``A`` has ``rho_i^2``); directions with zero
+    correlation collapse to zero. The ``1/M`` normalisation does not change
+    this value, only the optimal scale of the codes (by ``sqrt(M)``). More
+    generally, with ``B' = B`` on any data, ``L(Z_1, Z_2) >= -sum rho_i^2``
+    with ``rho_i`` the canonical correlations between ``Z_1`` and ``Z_2``
+    themselves, so ``L >= -k``. Compare with ``cca_loss``, whose optimum is
+    ``-sum rho_i`` in ``[-K, 0]``: the two agree only when every ``rho_i``
+    is 0 or 1, and ``-sum rho_i^2 >= -sum rho_i`` otherwise (0.9, 0.7, 0.5
+    give -1.55 here and -2.1 there). ``L`` also depends on the scale of the
+    codes, so to report correlations, pass the codes to
+    ``canonical_correlations``. A single split-batch value is an estimate
+    whose expectation is the population loss; it is not bounded by ``-k``.
+
+    **No ridge, no inverse.** ``L`` is a quartic polynomial in the codes: the
+    whitening constraint of CCA is replaced by the ``tr(B B')`` penalty, so
+    rank-deficient covariances (batch smaller than ``k``, constant codes)
+    need no ridge and have finite gradients. Being linear in ``A`` and in
+    each of ``B`` and ``B'``, the loss has an expectation over independent
+    rows equal to the population loss, and so does its gradient, at any
+    batch size; ``tr(B B)`` from a single batch would not, nor would any
+    function of an inverse covariance such as ``cca_loss``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sewlearn._cca import ey_loss
+    >>> g = torch.Generator().manual_seed(0)
+    >>> a, b, c = torch.randn(3, 200_000, 1, generator=g, dtype=torch.float64)
+    >>> h1 = 0.8**0.5 * a  # variance 0.8 = the correlation: optimal scale
+    >>> h2 = 0.8**0.5 * (0.8 * a + 0.6 * c)  # correlation 0.8 with h1
+    >>> round(ey_loss(h1, h2, independent=(h1, h2)).item(), 2)  # -0.8 ** 2
+    -0.64
+    """
+    _check_pair(h1, h2, "h1 and h2")
+    if independent is not None:
+        g1, g2 = independent
+        _check_pair(g1, g2, "independent")
+        if g1.shape[1] != h1.shape[1]:
+            raise ValueError(
+                f"independent codes have width {g1.shape[1]}, h1 has {h1.shape[1]}."
+            )
+        if g1.shape[0] < 2:
+            raise ValueError(
+                "independent needs at least 2 rows to estimate a covariance, "
+                f"got {g1.shape[0]}."
+            )
+    out_dtype = h1.dtype
+    m = h1.shape[0]
+    if m < 2:
+        # One sample carries no covariance information: the objective is flat.
+        return (h1.sum() + h2.sum()).to(out_dtype) * 0.0
+    h1 = h1.to(torch.float64)
+    h2 = h2.to(torch.float64)
+    c1 = h1 - h1.mean(dim=0, keepdim=True)
+    c2 = h2 - h2.mean(dim=0, keepdim=True)
+    # tr(A) = tr(C12 + C21) / 2 = tr(C12): no k x k product needed.
+    trace_a = (c1 * c2).sum() / (m - 1)
+    if independent is not None:
+        b = _view_mean_cov(c1, c2)
+        b_prime = _view_mean_cov(*_centred(independent))
+    elif m >= 4:
+        # Shapes, not values, decide the branch: no host read on a GPU.
+        b = _view_mean_cov(*_centred((h1[0::2], h2[0::2])))
+        b_prime = _view_mean_cov(*_centred((h1[1::2], h2[1::2])))
+    else:
+        b = b_prime = _view_mean_cov(c1, c2)
+    # B and B' are symmetric: tr(B B') = sum of their elementwise product.
+    return (-2.0 * trace_a + (b * b_prime).sum()).to(out_dtype)
+
+
+def _check_pair(z1, z2, name):
+    if z1.ndim != 2 or z2.ndim != 2 or z1.shape != z2.shape:
+        raise ValueError(
+            f"{name} must be 2-D with the same number of rows and columns, got "
+            f"shapes {tuple(z1.shape)} and {tuple(z2.shape)}."
+        )
+
+
+def _centred(pair):
+    """Both views in float64, each centred on its own mean."""
+    out = []
+    for z in pair:
+        z = z.to(torch.float64)
+        out.append(z - z.mean(dim=0, keepdim=True))
+    return out
+
+
+def _view_mean_cov(c1, c2):
+    """``B = (C11 + C22) / 2`` from centred codes (unbiased, ``ddof=1``)."""
+    return (c1.T @ c1 + c2.T @ c2) / (2 * (c1.shape[0] - 1))

@@ -20,8 +20,8 @@ from sklearn.utils.validation import (
 )
 from torch import nn
 
-from ._cca import cca_loss
 from ._compat import FLOAT_DTYPES, Interval, StrOptions, _fit_context
+from ._losses import ALIGNMENTS, alignment_objective
 from ._modules import ACTIVATIONS, make_mlp
 from ._net import (
     _PREDICT_CHUNK,
@@ -33,6 +33,8 @@ from ._net import (
     _seed_from,
     _to_tensor,
     epoch_history,
+    fitted_only_on_success,
+    seeded_torch,
     training_params,
 )
 
@@ -146,19 +148,29 @@ class DeepCCALoss(nn.Module):
     part is the alignment loss ``L_al`` of the SEW paper.
     """
 
-    def __init__(self, *, n_components, r1, r2):
+    def __init__(self, *, n_components, r1, r2, objective="cca"):
         super().__init__()
         self.n_components, self.r1, self.r2 = n_components, r1, r2
+        self.objective = objective
 
-    def forward(self, out, target=None):
-        loss = cca_loss(
-            out["x_code"],
-            out["y_code"],
+    def _loss(self, x_code, y_code):
+        return alignment_objective(
+            self.objective,
+            x_code,
+            y_code,
             n_components=self.n_components,
             r1=self.r1,
             r2=self.r2,
         )
+
+    def forward(self, out, target=None):
+        loss = self._loss(out["x_code"], out["y_code"])
         return loss, {"alignment_loss": loss}
+
+    @torch.no_grad()
+    def alignment_chance(self, out):
+        """The loss with the rows of ``y`` rolled by one: mismatched pairs."""
+        return self._loss(out["x_code"], out["y_code"].roll(1, dims=0))
 
 
 class DeepCCA(
@@ -195,9 +207,19 @@ class DeepCCA(
         the loss is the total correlation of all outputs, as in Andrew et al.
     activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
         Activation between linear layers; each encoder's output is linear.
+    objective : {"cca", "ey"}, default="cca"
+        The training loss. "cca": minus the sum of the top ``n_components``
+        canonical correlations of each batch's codes (Andrew et al.). "ey":
+        the Eckart-Young loss of Chapman et al. (2024) on all ``latent_dim``
+        outputs, whose gradient is unbiased at any batch size and which needs
+        no ridge or inverse; its optimum is minus the sum of the squared top
+        ``latent_dim`` canonical correlations (see the user guide for when to
+        pick it). The final linear CCA and ``score`` are the same for both.
     r1, r2 : float, default=1e-3
         Ridge added to the covariance of the codes of ``X`` (``r1``) and of
-        ``y`` (``r2``), in the loss (eqs. 6-7) and in the final linear CCA.
+        ``y`` (``r2``), in the "cca" loss (eqs. 6-7) and in the final linear
+        CCA. (In :class:`SEWRegressor`, ``r1`` is the strong view's ridge and
+        ``r2`` the weak view's, ``X``'s.)
     optimizer : {"adam", "sgd"}, default="adam"
         Optimiser of both encoders.
     lr : float, default=1e-3
@@ -314,6 +336,7 @@ class DeepCCA(
         "y_hidden_layer_sizes": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "objective": [StrOptions(set(ALIGNMENTS))],
         **TRAINING_CONSTRAINTS,
         "scale": ["boolean"],
     }
@@ -326,6 +349,7 @@ class DeepCCA(
         y_hidden_layer_sizes=(256, 256),
         latent_dim=None,
         activation="tanh",
+        objective="cca",
         r1=1e-3,
         r2=1e-3,
         optimizer="adam",
@@ -348,6 +372,7 @@ class DeepCCA(
         self.y_hidden_layer_sizes = y_hidden_layer_sizes
         self.latent_dim = latent_dim
         self.activation = activation
+        self.objective = objective
         self.r1 = r1
         self.r2 = r2
         self.optimizer = optimizer
@@ -394,6 +419,7 @@ class DeepCCA(
             criterion__n_components=self.n_components,
             criterion__r1=self.r1,
             criterion__r2=self.r2,
+            criterion__objective=self.objective,
             **training_params(
                 self,
                 parts=("alignment_loss",),
@@ -420,6 +446,10 @@ class DeepCCA(
         self : DeepCCA
             The fitted estimator.
         """
+        with fitted_only_on_success(self):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         X, y = validate_data(
             self,
             X,
@@ -445,9 +475,7 @@ class DeepCCA(
             "x": _to_tensor((X - self._x_mean) / self._x_std, device),
             "y": _to_tensor((y - self._y_mean) / self._y_std, device),
         }
-        devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        with seeded_torch(seed):
             net = self._build_net(X.shape[1], y.shape[1], latent_dim, seed)
             net.fit(inputs, None)
 

@@ -5,7 +5,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._cca import cca_loss
+from ._cca import cca_loss, ey_loss
+
+# The alignment objectives (L_al), by the name of the ``alignment`` /
+# ``objective`` parameter.
+ALIGNMENTS = ("cca", "ey")
 
 # Order matters: it is the order of eq. 9 and of the error message that names
 # the first loss component to become non-finite.
@@ -48,6 +52,19 @@ def ccc_loss(y_pred, y_true, mask=None):
     if mask is not None:
         ccc = torch.where(count > 0, ccc, torch.ones_like(ccc))
     return (1 - ccc).mean()
+
+
+def alignment_objective(kind, h_strong, h_weak, *, n_components, r1, r2):
+    """``L_al`` between two batches of codes, for either alignment objective.
+
+    "cca": minus the sum of the top ``n_components`` canonical correlations
+    (paper eqs. 3-7), ridges ``r1`` (strong) and ``r2`` (weak). "ey": the
+    Eckart-Young loss of the codes given (already K wide), unbiased at any
+    batch size, with no ridge (see :func:`sewlearn._cca.ey_loss`).
+    """
+    if kind == "ey":
+        return ey_loss(h_strong, h_weak)
+    return cca_loss(h_strong, h_weak, n_components=n_components, r1=r1, r2=r2)
 
 
 def masked_prediction_loss(kind, y_pred, y_true):
@@ -97,8 +114,10 @@ class SEWLoss(nn.Module):
         r2=1e-3,
         prediction_loss="mse",
         has_unlabeled=False,
+        alignment="cca",
     ):
         super().__init__()
+        self.alignment = alignment
         self.alpha, self.beta, self.gamma = alpha, beta, gamma
         self.n_components, self.r1, self.r2 = n_components, r1, r2
         self.prediction_loss = prediction_loss
@@ -137,16 +156,45 @@ class SEWLoss(nn.Module):
             if "strong_code" in branch and self.gamma != 0:
                 # L_al = -CCA(m_ss, m_sw); r1 regularises the strong view, r2 the weak.
                 terms["alignment_loss"] = (
-                    cca_loss(
-                        branch["strong_code"],
-                        out["weak_code"],
-                        n_components=self.n_components,
-                        r1=self.r1,
-                        r2=self.r2,
-                    ),
+                    self._alignment(*self._aligned_codes(out, branch)),
                     self.gamma,
                 )
             for name, (value, weight) in terms.items():
                 parts[name] = parts[name] + value if name in parts else value
                 total = total + weight * value
         return total, parts
+
+    def _aligned_codes(self, out, branch):
+        if self.alignment == "ey":
+            return branch["strong_projection"], branch["weak_projection"]
+        return branch["strong_code"], out["weak_code"]
+
+    def _alignment(self, h_strong, h_weak):
+        return alignment_objective(
+            self.alignment,
+            h_strong,
+            h_weak,
+            n_components=self.n_components,
+            r1=self.r1,
+            r2=self.r2,
+        )
+
+    @torch.no_grad()
+    def alignment_chance(self, out):
+        """The alignment loss with the strong rows of the batch mismatched.
+
+        The strong codes are rolled by one row, so no row meets its own
+        pair (no random draw: the training's random stream is untouched).
+        A trained alignment loss well below this value carries signal; one
+        near it is at chance. None when no alignment term is trained.
+        """
+        if self.gamma == 0:
+            return None
+        total = None
+        for branch in out.get("strong", {}).values():
+            if "strong_code" not in branch:
+                continue
+            h_strong, h_weak = self._aligned_codes(out, branch)
+            value = self._alignment(h_strong.roll(1, dims=0), h_weak)
+            total = value if total is None else total + value
+        return total

@@ -79,6 +79,7 @@ class StrongBranch(nn.Module):
         translator,
         encoder,
         decoder,
+        align_dim=None,
     ):
         super().__init__()
         mirror = [latent_dim, *reversed(strong_hidden), n_strong]
@@ -89,6 +90,12 @@ class StrongBranch(nn.Module):
             else None
         )
         self.decoder = make_mlp(mirror, activation) if decoder else None
+        # alignment="ey": K-wide linear projections of both codes, built last
+        # so that the other blocks' initial weights do not change.
+        self.align_dim = align_dim
+        if align_dim is not None:
+            self.strong_projection = nn.Linear(latent_dim, align_dim)
+            self.weak_projection = nn.Linear(latent_dim, align_dim)
 
     def forward(self, strong, weak_code):
         out = {"strong": strong}
@@ -98,6 +105,9 @@ class StrongBranch(nn.Module):
             out["strong_code"] = self.encoder(strong)  # m_ss
             if self.decoder is not None:
                 out["reconstruction"] = self.decoder(out["strong_code"])  # \hat M_s
+            if self.align_dim is not None:
+                out["strong_projection"] = self.strong_projection(out["strong_code"])
+                out["weak_projection"] = self.weak_projection(weak_code)
         return out
 
 
@@ -123,6 +133,10 @@ class SEWModule(nn.Module):
         Width of the shared latent space (``m_sw`` and every ``m_ss``).
     build_translator, build_strong_encoder, build_strong_decoder : bool
         Whether ``S_D1``, ``S_E`` and ``S_D2`` exist (for every strong modality).
+    align_dim : int or None, default=None
+        With ``alignment="ey"``: the width K of the linear projections of the
+        weak and strong codes that the Eckart-Young loss aligns (one pair per
+        strong modality). Training-only, like the rest of the strong side.
     """
 
     def __init__(
@@ -140,6 +154,7 @@ class SEWModule(nn.Module):
         build_translator,
         build_strong_encoder,
         build_strong_decoder,
+        align_dim=None,
     ):
         super().__init__()
         # The deployed blocks are built first, so that their initial weights
@@ -158,6 +173,7 @@ class SEWModule(nn.Module):
                     translator=build_translator,
                     encoder=build_strong_encoder,
                     decoder=build_strong_decoder,
+                    align_dim=align_dim,
                 )
                 for name, width in n_strong.items()
             }

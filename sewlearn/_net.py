@@ -165,6 +165,7 @@ class LossPartsNet(NeuralNet):
     """
 
     _pending = None  # {history key: [0-d tensors]} while a pass runs
+    _per_pass = None  # {history key: 0-d tensor}: one value for the pass
 
     def get_dataset(self, X, y=None):
         if isinstance(X, TensorDictDataset):
@@ -177,6 +178,13 @@ class LossPartsNet(NeuralNet):
         # Only called from the steps of run_single_epoch, which collects these.
         for name, part in parts.items():
             self._pending.setdefault(prefix + name, []).append(part.detach())
+        chance = getattr(self.criterion_, "alignment_chance", None)
+        if training and chance is not None and not self._per_pass:
+            # Once per epoch, on its first batch: the alignment loss of
+            # mismatched pairs, the chance level to read the loss against.
+            value = chance(y_pred)
+            if value is not None:
+                self._per_pass["train_alignment_chance"] = value.detach()
         return total
 
     def _set_training(self, training=True):
@@ -193,7 +201,7 @@ class LossPartsNet(NeuralNet):
             return
         rows = self.history[-1]["batches"]
         first = len(rows)
-        self._pending = {}
+        self._pending, self._per_pass = {}, {}
         try:
             batch_count = 0
             for batch in iterator:
@@ -205,9 +213,9 @@ class LossPartsNet(NeuralNet):
                 self.history.record_batch(prefix + "_batch_size", get_len(batch[0]))
                 self.notify("on_batch_end", batch=batch, training=training, **step)
                 batch_count += 1
-            pending = self._pending
+            pending, per_pass = self._pending, self._per_pass
         finally:
-            self._pending = None
+            self._pending = self._per_pass = None
         if pending:
             keys = list(pending)
             # One device-to-host copy for every value of the pass.
@@ -218,6 +226,10 @@ class LossPartsNet(NeuralNet):
                 self._check_finite(
                     {k: values[i] for k, values in zip(keys, table)}, i + 1
                 )
+        if per_pass:
+            values = torch.stack(list(per_pass.values())).tolist()
+            for key, value in zip(per_pass, values):
+                self.history.record(key, value)
         self.history.record(prefix + "_batch_count", batch_count)
 
     def _check_finite(self, values, batch):
@@ -297,6 +309,22 @@ def _to_tensor(array, device):
     """A float32 tensor on ``device``; read-only arrays (memmaps) are copied."""
     array = np.require(array, dtype=np.float32, requirements="W")
     return torch.from_numpy(array).to(device)
+
+
+@contextlib.contextmanager
+def fitted_only_on_success(estimator):
+    """Remove the fitted attributes (``name_``) set by a ``fit`` that raises.
+
+    ``validate_data`` sets ``n_features_in_`` before training starts; a fit
+    that fails later must not leave the estimator looking fitted (scikit-learn
+    would then raise ``AttributeError`` instead of ``NotFittedError``).
+    """
+    try:
+        yield
+    except BaseException:
+        for name in [k for k in vars(estimator) if k.endswith("_")]:
+            delattr(estimator, name)
+        raise
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@
 import contextlib
 import numbers
 import textwrap
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _fit_context, _safe_indexing
-from ._losses import COMPONENTS, SEWLoss
+from ._losses import ALIGNMENTS, COMPONENTS, SEWLoss
 from ._modules import ACTIVATIONS, DeployedSEW, SEWModule
 from ._net import (
     _PREDICT_CHUNK,
@@ -31,6 +32,7 @@ from ._net import (
     _seed_from,
     _to_tensor,
     epoch_history,
+    fitted_only_on_success,
     seeded_torch,
     training_params,
 )
@@ -87,6 +89,7 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         "beta": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "n_cca_components": [Interval(Integral, 1, None, closed="left"), None],
+        "alignment": [StrOptions(set(ALIGNMENTS))],
         **TRAINING_CONSTRAINTS,
     }
 
@@ -103,6 +106,7 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         beta=1.0,
         gamma=1.0,
         n_cca_components=10,
+        alignment="cca",
         r1=1e-3,
         r2=1e-3,
         optimizer="sgd",
@@ -129,6 +133,7 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         self.beta = beta
         self.gamma = gamma
         self.n_cca_components = n_cca_components
+        self.alignment = alignment
         self.r1 = r1
         self.r2 = r2
         self.optimizer = optimizer
@@ -280,6 +285,11 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
                 {"reconstruction_loss", "alignment_loss"} & set(parts)
             ),
             build_strong_decoder="reconstruction_loss" in parts,
+            align_dim=(
+                (self.n_cca_components or self.latent_dim)
+                if self.alignment == "ey" and "alignment_loss" in parts
+                else None
+            ),
         )
         return LossPartsNet(
             module=SEWModule,
@@ -296,17 +306,12 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
             criterion__r2=self.r2,
             criterion__prediction_loss=self._prediction_loss(),
             criterion__has_unlabeled=labeled is not None,
+            criterion__alignment=self.alignment,
         )
 
     def _fit(self, X, y, X_strong):
-        try:
+        with fitted_only_on_success(self):
             return self._fit_unguarded(X, y, X_strong)
-        except BaseException:
-            # Fitted attributes appear only when fit succeeds (validate_data
-            # sets n_features_in_ before training starts).
-            for name in [k for k in vars(self) if k.endswith("_")]:
-                delattr(self, name)
-            raise
 
     def _fit_unguarded(self, X, y, X_strong):
         X, y, labeled = self._validate_targets(X, y, X_strong is not None)
@@ -322,6 +327,23 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
                 f"n_cca_components={self.n_cca_components} must be at most "
                 f"latent_dim={self.latent_dim}: the codes have only latent_dim "
                 "canonical correlations."
+            )
+        if (
+            "alignment_loss" in parts
+            and self.alignment == "cca"
+            and min(self.batch_size, len(X)) - 1 <= self.latent_dim
+        ):
+            warnings.warn(
+                f"alignment='cca' with batch_size={self.batch_size} and "
+                f"latent_dim={self.latent_dim}: a batch of m rows has at most "
+                "m - 1 nonzero canonical correlations and, with m - 1 <= "
+                "latent_dim, they are all close to 1 whatever the weights, so "
+                "the alignment loss saturates near -n_cca_components and passes "
+                "little gradient (compare history_[:, 'train_alignment_loss'] "
+                "with 'train_alignment_chance'). Remedies: alignment='ey' "
+                "(unbiased at any batch size) or batch_size > latent_dim + 1.",
+                UserWarning,
+                stacklevel=5,
             )
         if parts == ("prediction_loss",):
             strong = None  # every strong-side weight is 0: uni-modal training
@@ -451,7 +473,18 @@ _COMMON_PARAMETERS_DOC = """\
         gets no ``X_strong``.
     n_cca_components : int or None, default=10
         K, the number of canonical correlations summed by the alignment loss
-        (paper: 10). None sums all ``latent_dim``.
+        (paper: 10). None sums all ``latent_dim``. At most ``latent_dim``.
+    alignment : {"cca", "ey"}, default="cca"
+        The alignment loss ``L_al``. "cca" (the paper's): minus the sum of the
+        top K canonical correlations of each batch's weak and strong codes
+        (eqs. 3-7). With ``batch_size - 1 <= latent_dim`` (the paper's 32 and
+        128) every batch is almost perfectly correlated whatever the weights,
+        so this term saturates and passes little gradient; ``fit`` warns.
+        "ey": the Eckart-Young loss (Chapman et al., ICLR 2024) between K-wide
+        linear projections of the two codes (training-only blocks, dropped
+        with the strong side), whose gradient is unbiased at any batch size;
+        no ridge, no inverse. Its optimum is minus the sum of the K squared
+        canonical correlations, in ``[-K, 0]`` like the "cca" loss.
     r1, r2 : float, default=1e-3
         Ridge added to the covariance of the strong code (``r1``, eq. 6) and
         of the weak code (``r2``, eq. 7).
@@ -589,6 +622,7 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         beta=1.0,
         gamma=1.0,
         n_cca_components=10,
+        alignment="cca",
         r1=1e-3,
         r2=1e-3,
         prediction_loss="mse",
@@ -617,6 +651,7 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
             beta=beta,
             gamma=gamma,
             n_cca_components=n_cca_components,
+            alignment=alignment,
             r1=r1,
             r2=r2,
             optimizer=optimizer,
