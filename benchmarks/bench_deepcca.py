@@ -10,24 +10,29 @@ is the held-out *total correlation*, the sum of the correlations of the top
 - sklearn's ``CCA``: its ``transform``;
 - ``DeepCCA``: its ``transform`` (a linear CCA of the training codes, fitted
   inside ``fit``);
-- cca-zoo's ``DCCA`` (when importable): the same encoders, and a linear CCA
-  of its training codes (cca-zoo's own ``cca_zoo.linear.CCA``, as its
-  documentation does).
+- ``DeepCCA(objective="ey")``: the same, trained with the Eckart-Young loss;
+- cca-zoo's ``DCCA`` and ``DCCAEY`` (when importable): the same encoders, and
+  a linear CCA of their training codes (cca-zoo's own ``cca_zoo.linear.CCA``,
+  as its documentation does).
 
-Both deep models train the same networks (tanh, two hidden layers) with Adam
+The deep models train the same networks (tanh, two hidden layers) with Adam
 at the same learning rate, batch size and number of epochs; their losses
-differ (sewlearn: minus the sum of the top ``K`` canonical correlations;
-cca-zoo 4: minus the sum of *squared* correlations of all outputs). Medians
-over a few seeds (split and initialisation).
+differ (sewlearn "cca": minus the sum of the top ``K`` canonical
+correlations; cca-zoo 4 ``DCCA``: minus the sum of *squared* correlations of
+all outputs; "ey" and ``DCCAEY``: the Eckart-Young loss, cca-zoo's version
+with the auto-covariances also in its reward term and ``tr(V V)`` from the
+same batch). Medians over a few seeds (split and initialisation), for each
+batch size given.
 
 Usage::
 
     python benchmarks/bench_deepcca.py                 # a few minutes on 2 cores
-    python benchmarks/bench_deepcca.py --seeds 0 1 2 3 4 --epochs 200
+    python benchmarks/bench_deepcca.py --batch-sizes 32 128 --epochs 50
 """
 
 import argparse
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -78,8 +83,9 @@ def run_linear(Xtr, Ytr, Xte, Yte, args, seed):
     return heldout_total_correlation(*cca.transform(Xte, Yte), args.k), seconds
 
 
-def run_sewlearn(Xtr, Ytr, Xte, Yte, args, seed):
+def run_sewlearn(Xtr, Ytr, Xte, Yte, args, seed, objective="cca"):
     dcca = DeepCCA(
+        objective=objective,
         n_components=args.k,
         x_hidden_layer_sizes=args.hidden,
         y_hidden_layer_sizes=args.hidden,
@@ -105,9 +111,10 @@ def cca_zoo_available():
     return None
 
 
-def run_cca_zoo(Xtr, Ytr, Xte, Yte, args, seed):
+def run_cca_zoo(Xtr, Ytr, Xte, Yte, args, seed, model_name="DCCA"):
     import lightning.pytorch as pl
-    from cca_zoo.deep import DCCA, MultiviewDataset
+    from cca_zoo import deep
+    from cca_zoo.deep import MultiviewDataset
     from cca_zoo.linear import CCA as ZooCCA
     from torch.utils.data import DataLoader
 
@@ -121,7 +128,9 @@ def run_cca_zoo(Xtr, Ytr, Xte, Yte, args, seed):
         make_mlp([Xtr.shape[1], *args.hidden, args.k], "tanh"),
         make_mlp([Ytr.shape[1], *args.hidden, args.k], "tanh"),
     ]
-    model = DCCA(n_components=args.k, encoders=encoders, learning_rate=args.lr)
+    model = getattr(deep, model_name)(
+        n_components=args.k, encoders=encoders, learning_rate=args.lr
+    )
     loader = DataLoader(
         MultiviewDataset([Xtr, Ytr]), batch_size=args.batch_size, shuffle=True
     )
@@ -154,7 +163,7 @@ def main():
     parser.add_argument("--k", type=int, default=10, help="canonical pairs summed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[256])
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256])
     parser.add_argument(
@@ -170,50 +179,59 @@ def main():
     threadpool_limits(limits=args.threads)
 
     left, right = load_halves()
-    methods = {"sklearn CCA (linear)": run_linear, "sewlearn DeepCCA": run_sewlearn}
+    methods = {
+        "sklearn CCA (linear)": run_linear,
+        "sewlearn DeepCCA": run_sewlearn,
+        "sewlearn DeepCCA (ey)": functools.partial(run_sewlearn, objective="ey"),
+    }
     missing = cca_zoo_available()
     if missing is None:
         methods["cca-zoo DCCA"] = run_cca_zoo
+        methods["cca-zoo DCCAEY"] = functools.partial(run_cca_zoo, model_name="DCCAEY")
         # Lightning sets its loggers to INFO on import: silence its banners.
         for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
             logging.getLogger(name).setLevel(logging.ERROR)
     else:
         print(f"cca-zoo's DCCA skipped: {missing}")
 
-    results = {name: ([], []) for name in methods}
-    for seed in args.seeds:
-        Xtr, Xte, Ytr, Yte = train_test_split(
-            left, right, test_size=0.3, random_state=seed
-        )
-        for name, run in methods.items():
-            corr, seconds = run(Xtr, Ytr, Xte, Yte, args, seed)
-            results[name][0].append(corr)
-            results[name][1].append(seconds)
-            print(f"seed {seed}  {name:<22} corr {corr:6.3f}  fit {seconds:6.2f} s")
-
     n_train = len(train_test_split(left, test_size=0.3, random_state=0)[0])
-    print()
     print(
         f"Digits halves (left 32 px vs right 32 px), {n_train} train / "
         f"{len(left) - n_train} test; K={args.k}; deep nets "
         f"{'-'.join(map(str, args.hidden))} tanh, output {args.k}, Adam lr={args.lr}, "
-        f"batch {args.batch_size}, {args.epochs} epochs; median over seeds "
-        f"{args.seeds}."
+        f"{args.epochs} epochs; median over seeds {args.seeds}."
     )
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch "
         f"{torch.__version__} ({args.threads} thread(s)), scikit-learn "
         f"{sklearn.__version__}, Python {platform.python_version()}."
     )
+    table = []
+    for batch_size in args.batch_sizes:
+        args.batch_size = batch_size
+        results = {name: ([], []) for name in methods}
+        for seed in args.seeds:
+            Xtr, Xte, Ytr, Yte = train_test_split(
+                left, right, test_size=0.3, random_state=seed
+            )
+            for name, run in methods.items():
+                corr, seconds = run(Xtr, Ytr, Xte, Yte, args, seed)
+                results[name][0].append(corr)
+                results[name][1].append(seconds)
+                print(
+                    f"batch {batch_size} seed {seed}  {name:<24} corr {corr:6.3f}  "
+                    f"fit {seconds:6.2f} s"
+                )
+        for name, (corrs, times) in results.items():
+            table.append(
+                f"| {batch_size} | {name} | {statistics.median(corrs):.2f} "
+                f"(min {min(corrs):.2f}, max {max(corrs):.2f}) | "
+                f"{statistics.median(times):.1f} |"
+            )
     print()
-    print(f"| method | held-out sum of top-{args.k} correlations | fit time (s) |")
-    print("|---|---:|---:|")
-    for name, (corrs, times) in results.items():
-        print(
-            f"| {name} | {statistics.median(corrs):.2f} "
-            f"(min {min(corrs):.2f}, max {max(corrs):.2f}) | "
-            f"{statistics.median(times):.1f} |"
-        )
+    print(f"| batch | method | held-out sum of top-{args.k} correlations | fit (s) |")
+    print("|---:|---|---:|---:|")
+    print("\n".join(table))
 
 
 if __name__ == "__main__":
