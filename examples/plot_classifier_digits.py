@@ -37,7 +37,7 @@ params = dict(
     weak_hidden_layer_sizes=(128,),
     strong_hidden_layer_sizes=(64,),
     latent_dim=32,
-    regressor_hidden_layer_sizes=(32,),
+    head_hidden_layer_sizes=(32,),
     optimizer="adam",
     max_epochs=25,
 )

@@ -15,7 +15,10 @@ standardisation and the canonical rotations).
 
 Format history: version 1 (``SEWRegressor`` only) is still read; version 2
 adds the other estimators, the JSON-safe parameter rule and keeps each
-weight's dtype (``DeepCCA`` runs in float64).
+weight's dtype (``DeepCCA`` runs in float64); version 3 stores the SEW head
+parameters under their new names, ``head`` and ``head_hidden_layer_sizes``
+(``regressor`` and ``regressor_hidden_layer_sizes`` before; files of versions
+1 and 2 are read with the names mapped).
 """
 
 import json
@@ -25,16 +28,25 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._deepcca import DeepCCA, DeepCCAModule
-from ._modules import DeployedSEW, make_mlp, make_regressor
-from ._net import _check_layer_sizes
+from ._base import check_layer_sizes
+from ._deepcca import DeepCCA
+from ._modules import DeepCCAModule, DeployedSEW, make_head, make_mlp
 from ._sew import SEWClassifier, SEWRegressor
 
 __all__ = ["export_model", "load_model"]
 
 _FORMAT = "sewlearn-deployed"
-_FORMAT_VERSION = 2
-_READABLE_VERSIONS = (1, 2)
+_FORMAT_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)
+# Parameters renamed since an older format version: {version: {old: new}}, for
+# the SEW estimators (the files of DeepCCA have no renamed parameter).
+_RENAMED_SEW_PARAMS = {
+    version: {
+        "regressor": "head",
+        "regressor_hidden_layer_sizes": "head_hidden_layer_sizes",
+    }
+    for version in (1, 2)
+}
 _CONFIG_KEY = "__config__"
 # Prefix of the fitted arrays (not weights) in the archive; no module is named so.
 _FITTED_PREFIX = "__fitted__."
@@ -263,10 +275,10 @@ def _build_module(config, params):
         return DeepCCAModule(
             n_features_x=config["n_features_in"],
             n_features_y=config["n_features_y"],
-            x_hidden=_check_layer_sizes(
+            x_hidden=check_layer_sizes(
                 params["x_hidden_layer_sizes"], "x_hidden_layer_sizes"
             ),
-            y_hidden=_check_layer_sizes(
+            y_hidden=check_layer_sizes(
                 params["y_hidden_layer_sizes"], "y_hidden_layer_sizes"
             ),
             latent_dim=config["latent_dim"],
@@ -277,16 +289,16 @@ def _build_module(config, params):
     else:
         n_outputs = config["n_outputs"]
     latent = params["latent_dim"]
-    weak_hidden = _check_layer_sizes(
+    weak_hidden = check_layer_sizes(
         params["weak_hidden_layer_sizes"], "weak_hidden_layer_sizes"
     )
     return DeployedSEW(
         make_mlp([config["n_features_in"], *weak_hidden, latent], params["activation"]),
-        make_regressor(
-            params["regressor"],
+        make_head(
+            params["head"],
             latent,
-            _check_layer_sizes(
-                params["regressor_hidden_layer_sizes"], "regressor_hidden_layer_sizes"
+            check_layer_sizes(
+                params["head_hidden_layer_sizes"], "head_hidden_layer_sizes"
             ),
             n_outputs,
             params["activation"],
@@ -405,6 +417,9 @@ def load_model(path, *, device="cpu"):
     if name not in known:
         raise ValueError(f"{path}: unknown estimator {name!r}.")
     params = {k: _from_json(v) for k, v in config["params"].items()}
+    if name != "DeepCCA":
+        renamed = _RENAMED_SEW_PARAMS.get(version, {})
+        params = {renamed.get(k, k): v for k, v in params.items()}
     # The estimator is built for the device the weights go to.
     params["device"] = device
     estimator = _ESTIMATORS[name](**params)
@@ -449,7 +464,6 @@ def load_model(path, *, device="cpu"):
             # A 0-d mean or std is the float 0.0 or 1.0 of scale=False.
             setattr(estimator, attr, float(value) if value.ndim == 0 else value)
         estimator.n_features_y_ = config["n_features_y"]
-        estimator._n_features_out = config["n_components_out"]
         return estimator
     if config.get("n_features_strong") is not None:
         estimator.n_features_strong_ = config["n_features_strong"]

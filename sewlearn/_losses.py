@@ -1,5 +1,9 @@
 # License: BSD 3 clause
-"""The SEW training loss (paper eqs. 1-9) as a torch criterion."""
+"""The training losses as torch criteria: SEW's (paper eqs. 1-9) and Deep CCA's.
+
+Each criterion returns ``(total, parts)`` for :class:`sewlearn._net.LossPartsNet`
+and offers ``alignment_chance``, the alignment loss of mismatched pairs.
+"""
 
 import torch
 from torch import nn
@@ -92,7 +96,26 @@ def masked_prediction_loss(kind, y_pred, y_true):
     return sq.sum() / mask.sum().clamp_min(1)
 
 
-class SEWLoss(nn.Module):
+class _AlignmentCriterion(nn.Module):
+    """A criterion with an alignment term ``L_al``: its objective and settings."""
+
+    def __init__(self, *, alignment, n_components, r1, r2):
+        super().__init__()
+        self.alignment = alignment
+        self.n_components, self.r1, self.r2 = n_components, r1, r2
+
+    def _alignment(self, h1, h2):
+        return alignment_objective(
+            self.alignment,
+            h1,
+            h2,
+            n_components=self.n_components,
+            r1=self.r1,
+            r2=self.r2,
+        )
+
+
+class SEWLoss(_AlignmentCriterion):
     """``alpha*L_tr + beta*L_ae + gamma*L_al + L_pr`` (eq. 9), with its parts.
 
     ``forward(out, y)`` takes the dict returned by
@@ -116,10 +139,8 @@ class SEWLoss(nn.Module):
         has_unlabeled=False,
         alignment="cca",
     ):
-        super().__init__()
-        self.alignment = alignment
+        super().__init__(alignment=alignment, n_components=n_components, r1=r1, r2=r2)
         self.alpha, self.beta, self.gamma = alpha, beta, gamma
-        self.n_components, self.r1, self.r2 = n_components, r1, r2
         self.prediction_loss = prediction_loss
         self.has_unlabeled = has_unlabeled
 
@@ -169,16 +190,6 @@ class SEWLoss(nn.Module):
             return branch["strong_projection"], branch["weak_projection"]
         return branch["strong_code"], out["weak_code"]
 
-    def _alignment(self, h_strong, h_weak):
-        return alignment_objective(
-            self.alignment,
-            h_strong,
-            h_weak,
-            n_components=self.n_components,
-            r1=self.r1,
-            r2=self.r2,
-        )
-
     @torch.no_grad()
     def alignment_chance(self, out):
         """The alignment loss with the strong rows of the batch mismatched.
@@ -198,3 +209,24 @@ class SEWLoss(nn.Module):
             value = self._alignment(h_strong.roll(1, dims=0), h_weak)
             total = value if total is None else total + value
         return total
+
+
+class DeepCCALoss(_AlignmentCriterion):
+    """Deep CCA's loss: the alignment loss ``L_al`` of the two views' codes.
+
+    With ``objective="cca"``, minus the sum of the top-K canonical
+    correlations of the codes (eqs. 4-7); with "ey", the Eckart-Young loss.
+    The one part is ``alignment_loss``, as in :class:`SEWLoss`.
+    """
+
+    def __init__(self, *, n_components, r1, r2, objective="cca"):
+        super().__init__(alignment=objective, n_components=n_components, r1=r1, r2=r2)
+
+    def forward(self, out, target=None):
+        loss = self._alignment(out["x_code"], out["y_code"])
+        return loss, {"alignment_loss": loss}
+
+    @torch.no_grad()
+    def alignment_chance(self, out):
+        """The loss with the rows of ``y`` rolled by one: mismatched pairs."""
+        return self._alignment(out["x_code"], out["y_code"].roll(1, dims=0))

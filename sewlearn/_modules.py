@@ -1,8 +1,10 @@
 # License: BSD 3 clause
-"""Network blocks of SEW (paper Fig. 1) as torch modules.
+"""The networks as torch modules: SEW's blocks (paper Fig. 1) and Deep CCA's.
 
-Names follow the paper: the weak encoder ``W_E``, the translator decoder
-``S_D1``, the strong auto-encoder ``S_E`` / ``S_D2`` and the regressor ``R``.
+Names follow the SEW paper: the weak encoder ``W_E``, the translator decoder
+``S_D1``, the strong auto-encoder ``S_E`` / ``S_D2`` and the regressor ``R``
+(the task head, a regressor or a classifier; the estimators' ``head``
+parameter chooses it, and the module keeps the paper's name, ``regressor``).
 """
 
 from torch import nn
@@ -53,7 +55,7 @@ class SingleStepGRU(nn.Module):
         return self.linear(h.squeeze(1))
 
 
-def make_regressor(kind, n_in, hidden_sizes, n_out, activation):
+def make_head(kind, n_in, hidden_sizes, n_out, activation):
     """The task head R: an MLP or the paper's single-step GRU stack."""
     if kind == "gru":
         return SingleStepGRU(n_in, hidden_sizes, n_out)
@@ -122,6 +124,10 @@ class SEWModule(nn.Module):
     ----------
     n_weak, n_outputs : int
         Widths of the weak modality and of the head's output.
+    head : {"mlp", "gru"}
+        The kind of the head ``R`` (:func:`make_head`), kept as ``regressor``.
+    head_hidden : tuple of int
+        Hidden widths of ``R``.
     n_strong : dict of str to int
         Width of each strong modality (empty for none).
     weak_hidden : tuple of int
@@ -149,8 +155,8 @@ class SEWModule(nn.Module):
         strong_hidden,
         latent_dim,
         activation,
-        regressor,
-        regressor_hidden,
+        head,
+        head_hidden,
         build_translator,
         build_strong_encoder,
         build_strong_decoder,
@@ -160,9 +166,7 @@ class SEWModule(nn.Module):
         # The deployed blocks are built first, so that their initial weights
         # depend on the seed alone, not on which strong-side blocks exist.
         self.weak_encoder = make_mlp([n_weak, *weak_hidden, latent_dim], activation)
-        self.regressor = make_regressor(
-            regressor, latent_dim, regressor_hidden, n_outputs, activation
-        )
+        self.regressor = make_head(head, latent_dim, head_hidden, n_outputs, activation)
         self.strong = nn.ModuleDict(
             {
                 name: StrongBranch(
@@ -201,3 +205,20 @@ class DeployedSEW(nn.Module):
 
     def forward(self, x):
         return self.regressor(self.weak_encoder(x))
+
+
+class DeepCCAModule(nn.Module):
+    """The two encoders of Deep CCA, one per view, in one module.
+
+    One module, so that ``EarlyStopping(load_best=True)`` restores both.
+    """
+
+    def __init__(
+        self, *, n_features_x, n_features_y, x_hidden, y_hidden, latent_dim, activation
+    ):
+        super().__init__()
+        self.x_encoder = make_mlp([n_features_x, *x_hidden, latent_dim], activation)
+        self.y_encoder = make_mlp([n_features_y, *y_hidden, latent_dim], activation)
+
+    def forward(self, x, y):
+        return {"x_code": self.x_encoder(x), "y_code": self.y_encoder(y)}

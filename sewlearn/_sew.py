@@ -3,39 +3,27 @@
 
 import contextlib
 import numbers
-import textwrap
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    RegressorMixin,
-    TransformerMixin,
-)
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._compat import Interval, StrOptions, _fit_context, _safe_indexing
-from ._losses import ALIGNMENTS, COMPONENTS, SEWLoss
-from ._modules import ACTIVATIONS, DeployedSEW, SEWModule
-from ._net import (
-    _PREDICT_CHUNK,
-    TRAINING_CONSTRAINTS,
-    CPUPicklingMixin,
-    LossPartsNet,
-    _check_layer_sizes,
-    _seed_from,
-    _to_tensor,
-    epoch_history,
-    fitted_only_on_success,
-    seeded_torch,
-    training_params,
+from ._base import (
+    PARAMETER_DOCS,
+    BaseTorchEstimator,
+    check_layer_sizes,
+    extends_signature,
 )
+from ._compat import Interval, StrOptions, _fit_context, _safe_indexing
+from ._docstring import Substitution
+from ._losses import ALIGNMENTS, COMPONENTS, SEWLoss
+from ._modules import DeployedSEW, SEWModule
 
 __all__ = ["SEWClassifier", "SEWRegressor"]
 
@@ -71,7 +59,128 @@ def _named_errors(name):
         raise ValueError(f"{name}: {exc}") from exc
 
 
-class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
+# ``X`` of the methods that need the weak modality alone.
+_weak_X_doc = Substitution(
+    X="""
+    X : array-like of shape (n_samples, n_features)
+        The weak modality.
+    """
+)
+
+# The parameters of both SEW estimators, in the order of their signature.
+_PARAMETERS_DOC = (
+    """
+    weak_hidden_layer_sizes : tuple of int, default=(512, 256)
+        Hidden layers of the weak encoder ``W_E`` (its output is the latent
+        code of width ``latent_dim``). The default is the paper's
+        video-geometric encoder.
+    strong_hidden_layer_sizes : tuple of int or dict, default=(108,)
+        Hidden layers of the strong encoder ``S_E``. Both decoders ``S_D1``
+        and ``S_D2`` reconstruct the strong modality and mirror ``S_E``. The
+        default is the paper's audio encoder. With several strong modalities
+        (``X_strong`` a dict), one tuple for all or a dict by modality name.
+    latent_dim : int, default=128
+        Width ``d`` of the shared latent space (paper: 128, or 168 with the
+        video-appearance features).
+    activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
+        Activation between linear layers (paper: tanh). Codes and
+        reconstructions are linear.
+    head : {"mlp", "gru"}, default="mlp"
+        The task head ``R`` on the weak code (the paper's regressor; a
+        classification head in :class:`SEWClassifier`). "mlp":
+        ``activation`` then an MLP with ``head_hidden_layer_sizes``. "gru":
+        the paper's stacked single-time-step GRU layers (one per entry of
+        ``head_hidden_layer_sizes``; the paper uses ``(120,) * 4``) then a
+        linear layer.
+    head_hidden_layer_sizes : tuple of int, default=(120,)
+        Hidden widths of ``R``.
+    alpha, beta, gamma : float, default=1.0
+        Weights of the translation, auto-encoding and alignment losses in
+        eq. 9. A zero weight removes the loss *and* the blocks only it uses:
+        ``alpha=0`` is the paper's ablation "-SD1", ``beta=0`` "-SD2",
+        ``gamma=0`` "-CCA", ``alpha=gamma=0`` "-(CCA & SD1)". With
+        ``alpha=gamma=0`` nothing of the strong side reaches ``W_E`` (the
+        auto-encoder alone cannot), so the network is ``W_E`` + ``R`` alone
+        and the fit equals the uni-modal baseline, as it does when ``fit``
+        gets no ``X_strong``.
+    n_cca_components : int or None, default=10
+        K, the number of canonical correlations summed by the alignment loss
+        (paper: 10). None sums all ``latent_dim``. At most ``latent_dim``.
+        :class:`DeepCCA` calls K ``n_components``, as scikit-learn's
+        :class:`~sklearn.cross_decomposition.CCA` does, since there it is
+        also the number of outputs; here the outputs are the ``latent_dim``
+        codes.
+    alignment : {"cca", "ey"}, default="cca"
+        The alignment loss ``L_al`` (:class:`DeepCCA`'s ``objective``). "cca"
+        (the paper's): minus the sum of the top K canonical correlations of
+        each batch's weak and strong codes (eqs. 3-7). With
+        ``batch_size - 1 <= latent_dim`` (the paper's 32 and 128) every batch
+        is almost perfectly correlated whatever the weights, so this term
+        saturates and passes little gradient; ``fit`` warns. "ey": the
+        Eckart-Young loss (Chapman et al., ICLR 2024) between K-wide linear
+        projections of the two codes (training-only blocks, dropped with the
+        strong side), whose gradient is unbiased at any batch size; no ridge,
+        no inverse. Its optimum is minus the sum of the K squared canonical
+        correlations, in ``[-K, 0]`` like the "cca" loss.
+    r1, r2 : float, default=1e-3
+        Ridge added to the covariance of the strong code (``r1``, eq. 6) and
+        of the weak code, ``X``'s (``r2``, eq. 7), the paper's names. In
+        :class:`DeepCCA`, ``r1`` is the ridge of ``X``'s code and ``r2`` of
+        ``y``'s.
+    optimizer : {"sgd", "adam"}, default="sgd"
+        Optimiser of every trained block. The training defaults are the
+        paper's (section 4.3): SGD with momentum 0.7, learning rate 0.001,
+        batches of 32.
+    """,
+    PARAMETER_DOCS["lr"],
+    """
+    momentum : float, default=0.7
+        SGD momentum; ignored by Adam.
+    weight_decay : float, default=1e-4
+        L2 weight decay.
+    batch_size : int, default=32
+        Mini-batch size. The CCA loss is computed per batch.
+    """,
+    PARAMETER_DOCS["max_epochs"],
+    """
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the samples (at random; of the
+        labeled ones, when ``y`` marks unlabeled rows) and stop when the
+        validation *prediction* loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the best weights are restored.
+    """,
+    PARAMETER_DOCS["stopping"],
+    PARAMETER_DOCS["runtime"],
+)
+
+# The fitted attributes of both SEW estimators.
+_ATTRIBUTES_DOC = """
+    module_ : torch.nn.Module
+        The deployed network: ``module_.weak_encoder`` (``W_E``) and
+        ``module_.regressor`` (``R``, the head, under the paper's name), in
+        eval mode.
+    history_ : skorch.history.History
+        Per epoch: ``train_loss`` (eq. 9) and each part that was trained,
+        ``train_translation_loss``, ``train_reconstruction_loss``,
+        ``train_alignment_loss``, ``train_prediction_loss`` (and ``valid_*``
+        with early stopping), e.g. ``history_[:, "train_alignment_loss"]``;
+        with an alignment loss, ``train_alignment_chance``, its value on one
+        batch of mismatched pairs.
+    n_iter_ : int
+        Number of epochs run.
+    n_features_in_ : int
+        Number of weak features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the weak features, when ``X`` has string column names.
+    n_features_strong_ : int or dict
+        Number of strong features seen in ``fit`` (0 when trained uni-modal),
+        or their number per strong modality when ``X_strong`` was a dict.
+    n_labeled_, n_unlabeled_ : int
+        Number of labeled and of unlabeled rows trained on.
+    """
+
+
+class _BaseSEW(BaseTorchEstimator):
     """Shared machinery of the SEW estimators: validation, training, deployment.
 
     Subclasses fix the task: how ``y`` is validated and encoded, the width of
@@ -79,18 +188,17 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
+        **BaseTorchEstimator._parameter_constraints,
         "weak_hidden_layer_sizes": ["array-like"],
         "strong_hidden_layer_sizes": ["array-like", dict],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "regressor": [StrOptions({"mlp", "gru"})],
-        "regressor_hidden_layer_sizes": ["array-like"],
+        "head": [StrOptions({"mlp", "gru"})],
+        "head_hidden_layer_sizes": ["array-like"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "n_cca_components": [Interval(Integral, 1, None, closed="left"), None],
         "alignment": [StrOptions(set(ALIGNMENTS))],
-        **TRAINING_CONSTRAINTS,
     }
 
     def __init__(
@@ -100,8 +208,8 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         strong_hidden_layer_sizes=(108,),
         latent_dim=128,
         activation="tanh",
-        regressor="mlp",
-        regressor_hidden_layer_sizes=(120,),
+        head="mlp",
+        head_hidden_layer_sizes=(120,),
         alpha=1.0,
         beta=1.0,
         gamma=1.0,
@@ -123,32 +231,7 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         random_state=None,
         verbose=0,
     ):
-        self.weak_hidden_layer_sizes = weak_hidden_layer_sizes
-        self.strong_hidden_layer_sizes = strong_hidden_layer_sizes
-        self.latent_dim = latent_dim
-        self.activation = activation
-        self.regressor = regressor
-        self.regressor_hidden_layer_sizes = regressor_hidden_layer_sizes
-        self.alpha = alpha
-        self.beta = beta
-        self.gamma = gamma
-        self.n_cca_components = n_cca_components
-        self.alignment = alignment
-        self.r1 = r1
-        self.r2 = r2
-        self.optimizer = optimizer
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        self._store_params(locals())
 
     # -- task hooks, set by subclasses ---------------------------------------
     def _validate_targets(self, X, y, allow_unlabeled):
@@ -162,9 +245,9 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
     def _prediction_loss(self):
         raise NotImplementedError
 
-    def _target_tensor(self, y, device):
-        """``y`` as validated by ``_validate_targets``, as a torch tensor."""
-        return _to_tensor(y, device)
+    def _stratify(self, y):
+        """Per-row classes for a stratified validation split, or None."""
+        return None
 
     # -- training ------------------------------------------------------------
     def _validate_strong(self, X, X_strong):
@@ -239,10 +322,10 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
                     f"strong_hidden_layer_sizes has no entry for {missing}."
                 )
             return {
-                n: _check_layer_sizes(sizes[n], f"strong_hidden_layer_sizes[{n!r}]")
+                n: check_layer_sizes(sizes[n], f"strong_hidden_layer_sizes[{n!r}]")
                 for n in names
             }
-        sizes = _check_layer_sizes(sizes, "strong_hidden_layer_sizes")
+        sizes = check_layer_sizes(sizes, "strong_hidden_layer_sizes")
         return dict.fromkeys(names, sizes)
 
     def _loss_parts(self, has_strong):
@@ -262,22 +345,49 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
         }
         return tuple(name for name in COMPONENTS if weights[name] > 0)
 
-    def _build_net(
-        self, n_weak, n_strong, n_outputs, parts, seed, labeled=None, stratify=None
-    ):
-        module_kwargs = dict(
+    def _check_alignment(self, parts, n_samples):
+        """Refuse a K above the code width; warn when the CCA term saturates."""
+        if "alignment_loss" not in parts:
+            return
+        k = self.n_cca_components
+        if k is not None and k > self.latent_dim:
+            raise ValueError(
+                f"n_cca_components={k} must be at most "
+                f"latent_dim={self.latent_dim}: the codes have only latent_dim "
+                "canonical correlations."
+            )
+        if (
+            self.alignment == "cca"
+            and min(self.batch_size, n_samples) - 1 <= self.latent_dim
+        ):
+            warnings.warn(
+                f"alignment='cca' with batch_size={self.batch_size} and "
+                f"latent_dim={self.latent_dim}: a batch of m rows has at most "
+                "m - 1 nonzero canonical correlations and, with m - 1 <= "
+                "latent_dim, they are all close to 1 whatever the weights, so "
+                "the alignment loss saturates near -n_cca_components and passes "
+                "little gradient (compare history_[:, 'train_alignment_loss'] "
+                "with 'train_alignment_chance'). Remedies: alignment='ey' "
+                "(unbiased at any batch size) or batch_size > latent_dim + 1.",
+                UserWarning,
+                stacklevel=6,
+            )
+
+    def _module_params(self, n_weak, widths, parts):
+        """The arguments of :class:`~sewlearn._modules.SEWModule`."""
+        return dict(
             n_weak=n_weak,
-            n_strong=n_strong,
-            n_outputs=n_outputs,
-            weak_hidden=_check_layer_sizes(
+            n_strong=widths,
+            n_outputs=self._n_head,
+            weak_hidden=check_layer_sizes(
                 self.weak_hidden_layer_sizes, "weak_hidden_layer_sizes"
             ),
-            strong_hidden=self._strong_hidden(n_strong),
+            strong_hidden=self._strong_hidden(widths),
             latent_dim=self.latent_dim,
             activation=self.activation,
-            regressor=self.regressor,
-            regressor_hidden=_check_layer_sizes(
-                self.regressor_hidden_layer_sizes, "regressor_hidden_layer_sizes"
+            head=self.head,
+            head_hidden=check_layer_sizes(
+                self.head_hidden_layer_sizes, "head_hidden_layer_sizes"
             ),
             build_translator="translation_loss" in parts,
             # S_E serves both the auto-encoder (beta) and the alignment (gamma).
@@ -291,60 +401,46 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
                 else None
             ),
         )
-        return LossPartsNet(
-            module=SEWModule,
-            criterion=SEWLoss,
-            **training_params(
-                self, parts=parts, seed=seed, labeled=labeled, stratify=stratify
-            ),
-            **{f"module__{k}": v for k, v in module_kwargs.items()},
-            criterion__alpha=self.alpha,
-            criterion__beta=self.beta,
-            criterion__gamma=self.gamma,
-            criterion__n_components=self.n_cca_components,
-            criterion__r1=self.r1,
-            criterion__r2=self.r2,
-            criterion__prediction_loss=self._prediction_loss(),
-            criterion__has_unlabeled=labeled is not None,
-            criterion__alignment=self.alignment,
-        )
 
-    def _fit(self, X, y, X_strong):
-        with fitted_only_on_success(self):
-            return self._fit_unguarded(X, y, X_strong)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, X_strong=None):
+        """Train the SEW network; keep only ``W_E`` and ``R``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The weak modality, the one available at prediction time.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            :class:`SEWRegressor`: targets, e.g. arousal, or arousal and
+            valence as two columns; NaN marks a row (or an entry) without a
+            label. :class:`SEWClassifier`: class labels (strings or integers;
+            binary or multiclass), one column; -1 (or "-1" among strings)
+            marks a row without a label. Unlabeled rows need ``X_strong``.
+        X_strong : array-like of shape (n_samples, n_strong_features) or dict, \
+                default=None
+            The strong modality, paired row by row with ``X``; used in
+            training only, standardised internally. None trains the uni-modal
+            network ``W_E`` + ``R``. In ``GridSearchCV`` / ``cross_validate``
+            an array is sliced per fold with ``X`` (as ``fit`` parameter, or
+            with metadata routing after ``set_fit_request(X_strong=True)``).
+            A dict of arrays (or a list of arrays) gives several strong
+            modalities, each with its own ``S_E``, ``S_D1``, ``S_D2`` and CCA
+            term, summed in the loss; scikit-learn's cross-validation does not
+            slice a dict, so use this form with direct ``fit`` calls.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, X_strong)
 
     def _fit_unguarded(self, X, y, X_strong):
         X, y, labeled = self._validate_targets(X, y, X_strong is not None)
         X = X.astype(np.float32, copy=False)
         strong = self._validate_strong(X, X_strong)
         parts = self._loss_parts(strong is not None)
-        if (
-            "alignment_loss" in parts
-            and self.n_cca_components is not None
-            and self.n_cca_components > self.latent_dim
-        ):
-            raise ValueError(
-                f"n_cca_components={self.n_cca_components} must be at most "
-                f"latent_dim={self.latent_dim}: the codes have only latent_dim "
-                "canonical correlations."
-            )
-        if (
-            "alignment_loss" in parts
-            and self.alignment == "cca"
-            and min(self.batch_size, len(X)) - 1 <= self.latent_dim
-        ):
-            warnings.warn(
-                f"alignment='cca' with batch_size={self.batch_size} and "
-                f"latent_dim={self.latent_dim}: a batch of m rows has at most "
-                "m - 1 nonzero canonical correlations and, with m - 1 <= "
-                "latent_dim, they are all close to 1 whatever the weights, so "
-                "the alignment loss saturates near -n_cca_components and passes "
-                "little gradient (compare history_[:, 'train_alignment_loss'] "
-                "with 'train_alignment_chance'). Remedies: alignment='ey' "
-                "(unbiased at any batch size) or batch_size > latent_dim + 1.",
-                UserWarning,
-                stacklevel=5,
-            )
+        self._check_alignment(parts, len(X))
         if parts == ("prediction_loss",):
             strong = None  # every strong-side weight is 0: uni-modal training
         widths = {} if strong is None else {k: v.shape[1] for k, v in strong.items()}
@@ -352,176 +448,89 @@ class _BaseSEW(CPUPicklingMixin, TransformerMixin, BaseEstimator):
             # Nothing but L_pr is trained: unlabeled rows have no use.
             X, y, labeled = X[labeled], y[labeled], None
         n_labeled = len(X) if labeled is None else int(labeled.sum())
-        n_unlabeled = len(X) - n_labeled
         if self.verbose:
             print(
-                f"{type(self).__name__}: {n_labeled} labeled and {n_unlabeled} "
-                "unlabeled rows."
+                f"{type(self).__name__}: {n_labeled} labeled and "
+                f"{len(X) - n_labeled} unlabeled rows."
             )
 
-        seed = _seed_from(self.random_state)
-        device = torch.device(self.device)
-        inputs = {"weak": _to_tensor(X, device)}
-        for name, view in (strong or {}).items():
-            inputs[name] = _to_tensor(view, device)
-        target = self._target_tensor(y, device)
-
-        with seeded_torch(seed):
-            net = self._build_net(
-                X.shape[1],
-                widths,
-                self._n_head,
-                parts,
-                seed,
-                labeled=labeled,
-                stratify=self._stratify(y),
-            )
-            net.fit(inputs, target)
-
-        # Paper, section 3: "all the components except the encoder, W_E, and
-        # the regressor, R, are removed". Nothing of the strong side, the
-        # optimizer or the per-batch history is kept.
-        trained = net.module_
-        self.module_ = DeployedSEW(trained.weak_encoder, trained.regressor).eval()
-        self.module_.requires_grad_(False)
-        self.history_ = epoch_history(net.history)
-        self.n_iter_ = len(self.history_)
+        self._train(
+            {"weak": X, **(strong or {})},
+            y,
+            module=SEWModule,
+            module_params=self._module_params(X.shape[1], widths, parts),
+            criterion=SEWLoss,
+            criterion_params=dict(
+                alpha=self.alpha,
+                beta=self.beta,
+                gamma=self.gamma,
+                n_components=self.n_cca_components,
+                r1=self.r1,
+                r2=self.r2,
+                prediction_loss=self._prediction_loss(),
+                has_unlabeled=labeled is not None,
+                alignment=self.alignment,
+            ),
+            parts=parts,
+            labeled=labeled,
+            stratify=self._stratify(y),
+        )
         if isinstance(X_strong, dict):
             self.n_features_strong_ = widths
         else:
             self.n_features_strong_ = sum(widths.values())
         self.n_labeled_ = n_labeled
-        self.n_unlabeled_ = n_unlabeled
+        self.n_unlabeled_ = len(X) - n_labeled
         return self
 
-    def _stratify(self, y):
-        """Per-row classes for a stratified validation split, or None."""
-        return None
+    def _deploy(self, module):
+        # Paper, section 3: "all the components except the encoder, W_E, and
+        # the regressor, R, are removed". Nothing of the strong side, the
+        # optimizer or the per-batch history is kept.
+        return DeployedSEW(module.weak_encoder, module.regressor)
 
     # -- inference -----------------------------------------------------------
+    @property
+    def _n_features_out(self):
+        """Width of the weak code that ``transform`` returns (for
+        ``get_feature_names_out``); AttributeError before ``fit``."""
+        return self.module_.weak_encoder[-1].out_features
+
     def _forward(self, X, encode=False):
         check_is_fitted(self)
         with _name_non_numeric(X=X):
             X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
-        X = X.astype(np.float32, copy=False)
-        device = next(self.module_.parameters()).device
         block = self.module_.weak_encoder if encode else self.module_
-        chunks = []
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                xb = _to_tensor(X[start : start + _PREDICT_CHUNK], device)
-                chunks.append(block(xb).cpu().numpy())
-        return np.concatenate(chunks).astype(np.float64)
+        return self._chunked(block, X).astype(np.float64)
 
+    @_weak_X_doc
     def transform(self, X):
         """The weak latent code ``m_sw = W_E(X)``, to feed another estimator.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The weak modality.
+        %(X)s
 
         Returns
         -------
         codes : ndarray of shape (n_samples, latent_dim)
-            The output of the weak encoder, the input of ``R``.
+            The output of the weak encoder, the input of ``R``. With
+            ``set_output(transform="pandas")``, a DataFrame whose columns are
+            ``get_feature_names_out()``: the lower-case class name and the
+            index, e.g. ``sewregressor0``.
         """
         return self._forward(X, encode=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
-        tags.target_tags.required = True
         # transform() gives the weak code in float64, whatever the input.
         tags.transformer_tags.preserves_dtype = []
         return tags
 
 
-_COMMON_PARAMETERS_DOC = """\
-    weak_hidden_layer_sizes : tuple of int, default=(512, 256)
-        Hidden layers of the weak encoder ``W_E`` (its output is the latent
-        code of width ``latent_dim``). The default is the paper's
-        video-geometric encoder.
-    strong_hidden_layer_sizes : tuple of int or dict, default=(108,)
-        Hidden layers of the strong encoder ``S_E``. Both decoders ``S_D1``
-        and ``S_D2`` reconstruct the strong modality and mirror ``S_E``. The
-        default is the paper's audio encoder. With several strong modalities
-        (``X_strong`` a dict), one tuple for all or a dict by modality name.
-    latent_dim : int, default=128
-        Width ``d`` of the shared latent space (paper: 128, or 168 with the
-        video-appearance features).
-    activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
-        Activation between linear layers (paper: tanh). Codes and
-        reconstructions are linear.
-    regressor : {"mlp", "gru"}, default="mlp"
-        The head ``R``. "mlp": ``activation`` then an MLP with
-        ``regressor_hidden_layer_sizes``. "gru": the paper's stacked
-        single-time-step GRU layers (one per entry of
-        ``regressor_hidden_layer_sizes``; the paper uses ``(120,) * 4``) then a
-        linear layer.
-    regressor_hidden_layer_sizes : tuple of int, default=(120,)
-        Hidden widths of ``R``.
-    alpha, beta, gamma : float, default=1.0
-        Weights of the translation, auto-encoding and alignment losses in
-        eq. 9. A zero weight removes the loss *and* the blocks only it uses:
-        ``alpha=0`` is the paper's ablation "-SD1", ``beta=0`` "-SD2",
-        ``gamma=0`` "-CCA", ``alpha=gamma=0`` "-(CCA & SD1)". With
-        ``alpha=gamma=0`` nothing of the strong side reaches ``W_E`` (the
-        auto-encoder alone cannot), so the network is ``W_E`` + ``R`` alone
-        and the fit equals the uni-modal baseline, as it does when ``fit``
-        gets no ``X_strong``.
-    n_cca_components : int or None, default=10
-        K, the number of canonical correlations summed by the alignment loss
-        (paper: 10). None sums all ``latent_dim``. At most ``latent_dim``.
-    alignment : {"cca", "ey"}, default="cca"
-        The alignment loss ``L_al``. "cca" (the paper's): minus the sum of the
-        top K canonical correlations of each batch's weak and strong codes
-        (eqs. 3-7). With ``batch_size - 1 <= latent_dim`` (the paper's 32 and
-        128) every batch is almost perfectly correlated whatever the weights,
-        so this term saturates and passes little gradient; ``fit`` warns.
-        "ey": the Eckart-Young loss (Chapman et al., ICLR 2024) between K-wide
-        linear projections of the two codes (training-only blocks, dropped
-        with the strong side), whose gradient is unbiased at any batch size;
-        no ridge, no inverse. Its optimum is minus the sum of the K squared
-        canonical correlations, in ``[-K, 0]`` like the "cca" loss.
-    r1, r2 : float, default=1e-3
-        Ridge added to the covariance of the strong code (``r1``, eq. 6) and
-        of the weak code (``r2``, eq. 7).
-    optimizer : {"sgd", "adam"}, default="sgd"
-        Paper: SGD with momentum.
-    lr : float, default=1e-3
-        Learning rate (paper: 0.001).
-    momentum : float, default=0.7
-        SGD momentum (paper: 0.7); ignored by Adam.
-    weight_decay : float, default=1e-4
-        L2 weight decay.
-    batch_size : int, default=32
-        Mini-batch size (paper: 32). The CCA loss is computed per batch.
-    max_epochs : int, default=100
-        Number of passes over the training data.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the samples (at random) and stop
-        when the validation *prediction* loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; the best weights are restored.
-    validation_fraction : float, default=0.1
-        Share of samples held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-    tol : float, default=1e-4
-        Smallest improvement that counts for early stopping.
-    device : str, default="cpu"
-        Torch device to train and predict on, e.g. "cuda".
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split.
-        An int gives the same weights and predictions on the same machine.
-    verbose : int, default=0
-        0: silent; 1: a table of the loss parts per epoch; 2: also a
-        progress bar over the batches.
-
-"""
-
-_REGRESSOR_DOC = """SEW regressor: train with two modalities, predict with one.
+@Substitution(parameters=_PARAMETERS_DOC, attributes=_ATTRIBUTES_DOC)
+class SEWRegressor(RegressorMixin, _BaseSEW):
+    """SEW regressor: train with two modalities, predict with one.
 
     SEW (Rajan, Brutti & Cavallaro, ICASSP 2021) trains an encoder ``W_E`` of
     a *weak* modality ``X`` and a regressor ``R`` on its code, helped during
@@ -541,35 +550,21 @@ _REGRESSOR_DOC = """SEW regressor: train with two modalities, predict with one.
 
     Parameters
     ----------
-{common_parameters}    prediction_loss : {"mse", "ccc"}, default="mse"
+    %(parameters)s
+    prediction_loss : {"mse", "ccc"}, default="mse"
         ``L_pr`` (eq. 8): the mean squared error, or ``1 - CCC`` per batch and
         target (the concordance correlation coefficient, as often used in the
         AVEC challenges).
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The deployed network: ``module_.weak_encoder`` (``W_E``) and
-        ``module_.regressor`` (``R``), in eval mode.
-    history_ : skorch.history.History
-        Per epoch: ``train_loss`` (eq. 9) and each part that was trained,
-        ``train_translation_loss``, ``train_reconstruction_loss``,
-        ``train_alignment_loss``, ``train_prediction_loss`` (and ``valid_*``
-        with early stopping), e.g. ``history_[:, "train_alignment_loss"]``.
-    n_iter_ : int
-        Number of epochs run.
-    n_features_in_ : int
-        Number of weak features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the weak features, when ``X`` has string column names.
-    n_features_strong_ : int or dict
-        Number of strong features seen in ``fit`` (0 when trained uni-modal),
-        or their number per strong modality when ``X_strong`` was a dict.
+    %(attributes)s
     n_outputs_ : int
         Number of targets.
 
     See Also
     --------
+    SEWClassifier : The same network with a classification head.
     DeepCCA : The CCA alignment alone, as a two-view transformer.
     ccc_score : The concordance correlation coefficient used to evaluate SEW.
 
@@ -598,76 +593,16 @@ _REGRESSOR_DOC = """SEW regressor: train with two modalities, predict with one.
     (3,)
     >>> bool(sew.history_[-1, "train_alignment_loss"] < 0)
     True
-"""
-
-
-class SEWRegressor(RegressorMixin, _BaseSEW):
-    __doc__ = _REGRESSOR_DOC.replace("{common_parameters}", _COMMON_PARAMETERS_DOC)
+    """
 
     _parameter_constraints = {
         **_BaseSEW._parameter_constraints,
         "prediction_loss": [StrOptions({"mse", "ccc"})],
     }
 
-    def __init__(
-        self,
-        *,
-        weak_hidden_layer_sizes=(512, 256),
-        strong_hidden_layer_sizes=(108,),
-        latent_dim=128,
-        activation="tanh",
-        regressor="mlp",
-        regressor_hidden_layer_sizes=(120,),
-        alpha=1.0,
-        beta=1.0,
-        gamma=1.0,
-        n_cca_components=10,
-        alignment="cca",
-        r1=1e-3,
-        r2=1e-3,
-        prediction_loss="mse",
-        optimizer="sgd",
-        lr=1e-3,
-        momentum=0.7,
-        weight_decay=1e-4,
-        batch_size=32,
-        max_epochs=100,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        super().__init__(
-            weak_hidden_layer_sizes=weak_hidden_layer_sizes,
-            strong_hidden_layer_sizes=strong_hidden_layer_sizes,
-            latent_dim=latent_dim,
-            activation=activation,
-            regressor=regressor,
-            regressor_hidden_layer_sizes=regressor_hidden_layer_sizes,
-            alpha=alpha,
-            beta=beta,
-            gamma=gamma,
-            n_cca_components=n_cca_components,
-            alignment=alignment,
-            r1=r1,
-            r2=r2,
-            optimizer=optimizer,
-            lr=lr,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
+    @extends_signature(_BaseSEW.__init__)
+    def __init__(self, *, prediction_loss="mse", **params):
+        super().__init__(**params)
         self.prediction_loss = prediction_loss
 
     def _validate_targets(self, X, y, allow_unlabeled):
@@ -723,6 +658,7 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
             )
         return X, y, labeled
 
+    @_weak_X_doc
     def score(self, X, y, sample_weight=None):
         """:math:`R^2` of ``predict(X)`` on the labeled rows of ``y``.
 
@@ -734,8 +670,7 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The weak modality.
+        %(X)s
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             True targets, NaN where unknown.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -775,42 +710,13 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         tags.target_tags.single_output = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, X_strong=None):
-        """Train the SEW network; keep only ``W_E`` and ``R``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The weak modality, the one available at prediction time.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets, e.g. arousal, or arousal and valence as two columns.
-        X_strong : array-like of shape (n_samples, n_strong_features) or dict, \
-                default=None
-            The strong modality, paired row by row with ``X``; used in
-            training only, standardised internally. None trains the uni-modal
-            network ``W_E`` + ``R``. In ``GridSearchCV`` / ``cross_validate``
-            an array is sliced per fold with ``X`` (as ``fit`` parameter, or
-            with metadata routing after ``set_fit_request(X_strong=True)``).
-            A dict of arrays (or a list of arrays) gives several strong
-            modalities, each with its own ``S_E``, ``S_D1``, ``S_D2`` and CCA
-            term, summed in the loss; scikit-learn's cross-validation does not
-            slice a dict, so use this form with direct ``fit`` calls.
-
-        Returns
-        -------
-        self : SEWRegressor
-            The fitted estimator.
-        """
-        return self._fit(X, y, X_strong)
-
+    @_weak_X_doc
     def predict(self, X):
         """Predict from the weak modality alone (``R(W_E(X))``).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The weak modality.
+        %(X)s
 
         Returns
         -------
@@ -850,62 +756,46 @@ def _unlabeled_labels(y):
     return np.zeros(len(y), dtype=bool)
 
 
-_CLASSIFIER_DOC = """SEW classifier: train with two modalities, predict with one.
-
-The SEW network of :class:`SEWRegressor` with a classification head: ``R``
-outputs one logit per class and ``L_pr`` (eq. 8) is the cross-entropy. The
-paper's task head is "a regressor or classifier"; the classifier serves, for
-example, gesture or action recognition from RGB trained with depth.
-
-Parameters
-----------
-{common_parameters}
-Attributes
-----------
-module_ : torch.nn.Module
-    The deployed network: ``module_.weak_encoder`` (``W_E``) and
-    ``module_.regressor`` (``R``, here the classification head), in eval mode.
-classes_ : ndarray of shape (n_classes,)
-    The class labels.
-history_ : skorch.history.History
-    Per epoch: ``train_loss`` (eq. 9) and each loss part that was trained.
-n_iter_ : int
-    Number of epochs run.
-n_features_in_ : int
-    Number of weak features seen in ``fit``.
-feature_names_in_ : ndarray of shape (`n_features_in_`,)
-    Names of the weak features, when ``X`` has string column names.
-n_features_strong_ : int or dict
-    Number of strong features seen in ``fit`` (0 when trained uni-modal), or
-    their number per strong modality when ``X_strong`` was a dict.
-
-See Also
---------
-SEWRegressor : The same network with a regression head.
-
-Examples
---------
->>> import numpy as np
->>> from sewlearn import SEWClassifier
->>> rng = np.random.default_rng(0)
->>> z = rng.normal(size=(200, 2))
->>> X_weak = z @ rng.normal(size=(2, 6)) + rng.normal(size=(200, 6))
->>> X_strong = np.tanh(z @ rng.normal(size=(2, 4)))
->>> y = np.where(z[:, 0] > 0, "positive", "negative")
->>> clf = SEWClassifier(weak_hidden_layer_sizes=(16,), latent_dim=4,
-...                     strong_hidden_layer_sizes=(8,), n_cca_components=2,
-...                     optimizer="adam", lr=1e-2, max_epochs=5, random_state=0)
->>> clf.fit(X_weak, y, X_strong=X_strong).classes_
-array(['negative', 'positive'], dtype=...)
->>> clf.predict_proba(X_weak[:2]).shape
-(2, 2)
-"""
-
-
+@Substitution(parameters=_PARAMETERS_DOC, attributes=_ATTRIBUTES_DOC)
 class SEWClassifier(ClassifierMixin, _BaseSEW):
-    __doc__ = _CLASSIFIER_DOC.replace(
-        "{common_parameters}", textwrap.dedent(_COMMON_PARAMETERS_DOC)
-    )
+    """SEW classifier: train with two modalities, predict with one.
+
+    The SEW network of :class:`SEWRegressor` with a classification head: ``R``
+    outputs one logit per class and ``L_pr`` (eq. 8) is the cross-entropy. The
+    paper's task head is "a regressor or classifier"; the classifier serves, for
+    example, gesture or action recognition from RGB trained with depth.
+
+    Parameters
+    ----------
+    %(parameters)s
+
+    Attributes
+    ----------
+    %(attributes)s
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    See Also
+    --------
+    SEWRegressor : The same network with a regression head.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sewlearn import SEWClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(200, 2))
+    >>> X_weak = z @ rng.normal(size=(2, 6)) + rng.normal(size=(200, 6))
+    >>> X_strong = np.tanh(z @ rng.normal(size=(2, 4)))
+    >>> y = np.where(z[:, 0] > 0, "positive", "negative")
+    >>> clf = SEWClassifier(weak_hidden_layer_sizes=(16,), latent_dim=4,
+    ...                     strong_hidden_layer_sizes=(8,), n_cca_components=2,
+    ...                     optimizer="adam", lr=1e-2, max_epochs=5, random_state=0)
+    >>> clf.fit(X_weak, y, X_strong=X_strong).classes_
+    array(['negative', 'positive'], dtype=...)
+    >>> clf.predict_proba(X_weak[:2]).shape
+    (2, 2)
+    """
 
     def _validate_targets(self, X, y, allow_unlabeled):
         with _name_non_numeric(X=X):
@@ -950,6 +840,7 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
     def _stratify(self, y):
         return y
 
+    @_weak_X_doc
     def score(self, X, y, sample_weight=None):
         """Accuracy of ``predict(X)`` on the labeled rows of ``y``.
 
@@ -960,8 +851,7 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The weak modality.
+        %(X)s
         y : array-like of shape (n_samples,)
             True labels, -1 (or "-1") where unknown.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -990,37 +880,13 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
     def _target_tensor(self, y, device):
         return torch.as_tensor(y, dtype=torch.long, device=device)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, X_strong=None):
-        """Train the SEW network; keep only ``W_E`` and ``R``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The weak modality, the one available at prediction time.
-        y : array-like of shape (n_samples,)
-            Class labels (strings or integers; binary or multiclass).
-        X_strong : array-like of shape (n_samples, n_strong_features) or dict, \
-                default=None
-            The strong modality, paired row by row with ``X``; used in
-            training only, standardised internally. None trains the uni-modal
-            network ``W_E`` + ``R``. A dict of arrays gives several strong
-            modalities, as in :meth:`SEWRegressor.fit`.
-
-        Returns
-        -------
-        self : SEWClassifier
-            The fitted estimator.
-        """
-        return self._fit(X, y, X_strong)
-
+    @_weak_X_doc
     def predict_proba(self, X):
         """Class probabilities from the weak modality alone.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The weak modality.
+        %(X)s
 
         Returns
         -------
@@ -1032,13 +898,13 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
         proba = np.exp(logits)
         return proba / proba.sum(axis=1, keepdims=True)
 
+    @_weak_X_doc
     def predict(self, X):
         """Predict class labels from the weak modality alone.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The weak modality.
+        %(X)s
 
         Returns
         -------

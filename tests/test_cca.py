@@ -1,4 +1,4 @@
-"""The CCA objective shared by SEWRegressor and DeepCCA."""
+"""sewlearn._cca: the CCA objectives of training and the closed-form CCA."""
 
 import numpy as np
 import pytest
@@ -13,6 +13,7 @@ from sewlearn._cca import (
     _sample_space,
     canonical_correlations,
     cca_loss,
+    linear_cca,
 )
 
 
@@ -483,3 +484,28 @@ def test_ey_rejects_bad_arguments():
             torch.randn(5, 2),
             independent=(torch.randn(1, 2), torch.randn(1, 2)),
         )
+
+
+# -- the closed-form linear CCA ---------------------------------------------------
+
+
+def test_linear_cca_matches_the_training_objective():
+    g = torch.Generator().manual_seed(0)
+    h1 = torch.randn(300, 6, generator=g, dtype=torch.float64)
+    h2 = torch.cat([h1[:, :2] ** 3, torch.randn(300, 3, generator=g)], dim=1)
+    h2 = h2.to(torch.float64)
+    x_mean, y_mean, x_rot, y_rot, corr = linear_cca(
+        h1.numpy(), h2.numpy(), n_components=3, r1=1e-3, r2=1e-2
+    )
+    expected = canonical_correlations(h1, h2, r1=1e-3, r2=1e-2)[:3].numpy()
+    np.testing.assert_allclose(corr, expected, rtol=1e-10)
+    a = (h1.numpy() - x_mean) @ x_rot
+    b = (h2.numpy() - y_mean) @ y_rot
+    # Whitened with the ridge (eqs. 6-7), and the cross-covariance is diag(corr).
+    np.testing.assert_allclose(
+        np.cov(a.T) + 1e-3 * x_rot.T @ x_rot, np.eye(3), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        np.cov(b.T) + 1e-2 * y_rot.T @ y_rot, np.eye(3), atol=1e-12
+    )
+    np.testing.assert_allclose((a.T @ b) / 299, np.diag(corr), atol=1e-12)

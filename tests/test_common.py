@@ -1,36 +1,20 @@
 """scikit-learn's estimator API suite over every sewlearn estimator."""
 
 import pytest
+from conftest import make_tiny
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sewlearn import DeepCCA, SEWClassifier, SEWRegressor
 
-# Cheap settings: the API checks fit on a few hundred samples many times.
-_FAST = dict(
-    weak_hidden_layer_sizes=(16,),
-    strong_hidden_layer_sizes=(8,),
-    latent_dim=8,
-    regressor_hidden_layer_sizes=(16,),
-    n_cca_components=2,
-    optimizer="adam",
-    lr=1e-2,
-    max_epochs=30,
-    random_state=0,
-)
-
 
 def _tested_estimators():
-    yield SEWRegressor(**_FAST)
-    yield SEWClassifier(**_FAST)
-    yield DeepCCA(
-        n_components=2,
-        x_hidden_layer_sizes=(16,),
-        y_hidden_layer_sizes=(16,),
-        latent_dim=4,
-        lr=1e-2,
-        max_epochs=30,
-        random_state=0,
-    )
+    # They exist before any fixture runs: make_tiny comes from conftest.py
+    # directly, not through the ``tiny`` fixture.
+    # The API checks fit on a few hundred samples many times and some demand
+    # a fair score: a few more epochs than the tiny default.
+    yield make_tiny(SEWRegressor, latent_dim=8, max_epochs=30)
+    yield make_tiny(SEWClassifier, latent_dim=8, max_epochs=30)
+    yield make_tiny(DeepCCA, lr=1e-2, max_epochs=30)
 
 
 _TUPLE_FIT_TRANSFORM = (

@@ -1,4 +1,4 @@
-"""DeepCCA: the two-view transformer, checked against linear CCA and sklearn tools."""
+"""sewlearn._deepcca: DeepCCA, checked against linear CCA and sklearn tools."""
 
 import io
 
@@ -6,15 +6,14 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.cross_decomposition import CCA
 from sklearn.model_selection import GridSearchCV, KFold
 
 from sewlearn import DeepCCA
-from sewlearn._cca import canonical_correlations
-from sewlearn._deepcca import _EvenBatchIterator, _linear_cca
-from sewlearn._net import TensorDictDataset
 
+# A network that learns nonlinear_views (wider and longer than the tiny one).
 SMALL = dict(
     n_components=2,
     x_hidden_layer_sizes=(32,),
@@ -157,39 +156,6 @@ def test_linear_invertible_encoders_give_linear_cca():
     assert abs(np.corrcoef(D_c[:, 0], X_c[:, 0])[0, 1]) == pytest.approx(1, abs=1e-6)
 
 
-def test_closed_form_cca_matches_the_training_objective():
-    g = torch.Generator().manual_seed(0)
-    h1 = torch.randn(300, 6, generator=g, dtype=torch.float64)
-    h2 = torch.cat([h1[:, :2] ** 3, torch.randn(300, 3, generator=g)], dim=1)
-    h2 = h2.to(torch.float64)
-    x_mean, y_mean, x_rot, y_rot, corr = _linear_cca(
-        h1.numpy(), h2.numpy(), n_components=3, r1=1e-3, r2=1e-2
-    )
-    expected = canonical_correlations(h1, h2, r1=1e-3, r2=1e-2)[:3].numpy()
-    np.testing.assert_allclose(corr, expected, rtol=1e-10)
-    a = (h1.numpy() - x_mean) @ x_rot
-    b = (h2.numpy() - y_mean) @ y_rot
-    # Whitened with the ridge (eqs. 6-7), and the cross-covariance is diag(corr).
-    np.testing.assert_allclose(
-        np.cov(a.T) + 1e-3 * x_rot.T @ x_rot, np.eye(3), atol=1e-12
-    )
-    np.testing.assert_allclose(
-        np.cov(b.T) + 1e-2 * y_rot.T @ y_rot, np.eye(3), atol=1e-12
-    )
-    np.testing.assert_allclose((a.T @ b) / 299, np.diag(corr), atol=1e-12)
-
-
-def test_even_batches():
-    dataset = TensorDictDataset({"x": torch.arange(513)})
-    batches = list(_EvenBatchIterator(dataset, batch_size=256, shuffle=True))
-    sizes = [len(Xi["x"]) for Xi, _ in batches]
-    assert sizes == [171, 171, 171]  # not 256, 256 and a batch of 1
-    seen = torch.cat([Xi["x"] for Xi, _ in batches])
-    assert sorted(seen.tolist()) == list(range(513))
-    full = list(_EvenBatchIterator(dataset, batch_size=1000))
-    assert len(full) == 1 and len(full[0][0]["x"]) == 513
-
-
 def test_grid_search_selects_by_held_out_correlation(nonlinear_views):
     X, Y, _, _ = nonlinear_views
     grid = GridSearchCV(
@@ -325,3 +291,81 @@ def test_cuda_fit_and_pickle_holds_cpu_weights(nonlinear_views, fitted):
     assert dcca.score(X_test, Y_test) == pytest.approx(
         fitted.score(X_test, Y_test), abs=0.05
     )
+
+
+@pytest.mark.parametrize("objective", ["cca", "ey"])
+def test_objectives_find_the_shared_factors(objective):
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(400, 2))
+    X = z @ rng.normal(size=(2, 6)) + 0.3 * rng.normal(size=(400, 6))
+    Xs = np.tanh(z @ rng.normal(size=(2, 5)))
+    dcca = DeepCCA(
+        n_components=2,
+        x_hidden_layer_sizes=(16,),
+        y_hidden_layer_sizes=(16,),
+        latent_dim=2,
+        objective=objective,
+        lr=1e-2,
+        batch_size=32,
+        max_epochs=30,
+        random_state=0,
+    ).fit(X[:300], Xs[:300])
+    # Two shared factors: both canonical pairs strongly correlated held out.
+    assert dcca.score(X[300:], Xs[300:]) > 0.8
+    history = dcca.history_
+    assert history[-1, "train_alignment_loss"] < history[-1, "train_alignment_chance"]
+
+
+def _with(array, index, value):
+    array = np.array(array, dtype=float)
+    array[index] = value
+    return array
+
+
+# (name, fit arguments from (X, y), exception type, message naming the argument)
+BAD_FIT = [
+    ("nan in X", lambda X, y: dict(X=_with(X, (0, 0), np.nan)), ValueError, "X.*NaN"),
+    (
+        "inf in y",
+        lambda X, y: dict(y=_with(y, (0, 0), np.inf)),
+        ValueError,
+        "y.*infinity",
+    ),
+    (
+        "rows X vs y",
+        lambda X, y: dict(y=y[:50]),
+        ValueError,
+        "inconsistent numbers of samples",
+    ),
+    ("1-D X", lambda X, y: dict(X=X[:, 0]), ValueError, "Expected 2D array"),
+    ("empty", lambda X, y: dict(X=X[:0], y=y[:0]), ValueError, "0 sample"),
+    ("sparse X", lambda X, y: dict(X=sp.csr_matrix(X)), TypeError, "[Ss]parse"),
+    (
+        "strings in X",
+        lambda X, y: dict(X=np.full((60, 5), "a")),
+        ValueError,
+        "convert",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name, override, error, match", BAD_FIT, ids=[b[0] for b in BAD_FIT]
+)
+def test_bad_fit_input(small_data, tiny, name, override, error, match):
+    X, Xs, _ = small_data
+    args = dict(X=X, y=Xs)
+    args.update(override(X, Xs))
+    dcca = tiny(DeepCCA)
+    with pytest.raises(error, match=match):
+        dcca.fit(args["X"], args["y"])
+    assert not hasattr(dcca, "n_features_in_")  # a failed fit leaves no state
+
+
+def test_wrong_feature_count_at_transform_small(small_data, tiny):
+    X, Xs, _ = small_data
+    dcca = tiny(DeepCCA).fit(X, Xs)
+    with pytest.raises(ValueError, match="X has 4 features"):
+        dcca.transform(X[:, :4])
+    with pytest.raises(ValueError, match="y has 2 features|2 features"):
+        dcca.transform(X, Xs[:, :2])

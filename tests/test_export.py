@@ -1,4 +1,4 @@
-"""Pickle-free export and loading of every sewlearn estimator."""
+"""sewlearn._export: pickle-free export and loading of every sewlearn estimator."""
 
 import json
 
@@ -15,33 +15,13 @@ from sewlearn import (
     export_model,
     load_model,
 )
-from sewlearn._modules import DeployedSEW
 
-SEW_FAST = dict(
-    weak_hidden_layer_sizes=(8,),
-    strong_hidden_layer_sizes=(4,),
-    latent_dim=4,
-    regressor_hidden_layer_sizes=(4,),
-    n_cca_components=2,
-    optimizer="adam",
-    lr=1e-2,
-    max_epochs=2,
-    random_state=0,
-)
-DCCA_FAST = dict(
-    n_components=2,
-    x_hidden_layer_sizes=(8,),
-    y_hidden_layer_sizes=(4,),
-    latent_dim=4,
-    max_epochs=2,
-    random_state=0,
-)
 
-rng = np.random.default_rng(0)
-X = rng.normal(size=(60, 5))
-XS = rng.normal(size=(60, 3))
-Y1 = X[:, 0] + 0.1 * rng.normal(size=60)
-Y2 = np.column_stack([Y1, X[:, 1]])
+@pytest.fixture(scope="module")
+def data(small_data):
+    """``X``, ``X_strong``, a 1-D target and a 2-D one (60 rows)."""
+    X, XS, Y1 = small_data
+    return X, XS, Y1, np.column_stack([Y1, X[:, 1]])
 
 
 def _roundtrip(estimator, tmp_path, **load_kwargs):
@@ -52,9 +32,11 @@ def _roundtrip(estimator, tmp_path, **load_kwargs):
     return load_model(path, **load_kwargs)
 
 
-@pytest.mark.parametrize("y", [Y1, Y2], ids=["1d", "2d"])
-def test_regressor_roundtrip(y, tmp_path):
-    sew = SEWRegressor(**SEW_FAST).fit(X, y, X_strong=XS)
+@pytest.mark.parametrize("target", ["1d", "2d"])
+def test_regressor_roundtrip(data, tiny, target, tmp_path):
+    X, XS, Y1, Y2 = data
+    y = Y1 if target == "1d" else Y2
+    sew = tiny(SEWRegressor, max_epochs=2).fit(X, y, X_strong=XS)
     loaded = _roundtrip(sew, tmp_path)
     assert type(loaded) is SEWRegressor
     pred = loaded.predict(X)
@@ -80,9 +62,10 @@ def test_regressor_roundtrip(y, tmp_path):
     ],
     ids=["int", "uint8", "str", "object-str", "bool", "float"],
 )
-def test_classifier_roundtrip(labels, tmp_path):
+def test_classifier_roundtrip(data, tiny, labels, tmp_path):
+    X, XS, _, _ = data
     y = labels[np.arange(len(X)) % len(labels)]
-    clf = SEWClassifier(**SEW_FAST).fit(X, y, X_strong=XS)
+    clf = tiny(SEWClassifier).fit(X, y, X_strong=XS)
     loaded = _roundtrip(clf, tmp_path)
     assert type(loaded) is SEWClassifier
     np.testing.assert_array_equal(loaded.classes_, clf.classes_)
@@ -97,17 +80,20 @@ def test_classifier_roundtrip(labels, tmp_path):
     assert loaded.get_params() == clf.get_params()
 
 
-def test_classifier_with_unexportable_labels_raises(tmp_path):
-    clf = SEWClassifier(**SEW_FAST).fit(X, np.arange(len(X)) % 2)
+def test_classifier_with_unexportable_labels_raises(data, tiny, tmp_path):
+    X = data[0]
+    clf = tiny(SEWClassifier).fit(X, np.arange(len(X)) % 2)
     clf.classes_ = np.array([b"a", b"b"])
     with pytest.raises(TypeError, match="cannot be exported"):
         export_model(clf, tmp_path / "bytes.npz")
 
 
 @pytest.mark.parametrize("scale", [True, False])
-@pytest.mark.parametrize("y_view", [XS, XS[:, 0]], ids=["2d", "1d"])
-def test_deepcca_roundtrip(scale, y_view, tmp_path):
-    dcca = DeepCCA(**DCCA_FAST, scale=scale).fit(X, y_view)
+@pytest.mark.parametrize("view", ["2d", "1d"])
+def test_deepcca_roundtrip(data, tiny, scale, view, tmp_path):
+    X, XS, _, _ = data
+    y_view = XS if view == "2d" else XS[:, 0]
+    dcca = tiny(DeepCCA, scale=scale).fit(X, y_view)
     loaded = _roundtrip(dcca, tmp_path)
     assert type(loaded) is DeepCCA
     X_c = loaded.transform(X)
@@ -127,10 +113,11 @@ def test_deepcca_roundtrip(scale, y_view, tmp_path):
     assert next(loaded.module_.parameters()).dtype == torch.float64
 
 
-def test_deepcca_default_latent_dim_and_feature_names(tmp_path):
+def test_deepcca_default_latent_dim_and_feature_names(data, tiny, tmp_path):
+    X, XS, _, _ = data
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
-    dcca = DeepCCA(**{**DCCA_FAST, "latent_dim": None}).fit(frame, XS)
+    dcca = tiny(DeepCCA, latent_dim=None).fit(frame, XS)
     loaded = _roundtrip(dcca, tmp_path)
     assert loaded.get_params()["latent_dim"] is None
     assert loaded.module_.x_encoder[-1].out_features == 10
@@ -138,8 +125,9 @@ def test_deepcca_default_latent_dim_and_feature_names(tmp_path):
     np.testing.assert_array_equal(loaded.transform(frame), dcca.transform(frame))
 
 
-def test_deepcca_file_missing_a_fitted_array_raises(tmp_path):
-    dcca = DeepCCA(**DCCA_FAST).fit(X, XS)
+def test_deepcca_file_missing_a_fitted_array_raises(data, tiny, tmp_path):
+    X, XS, _, _ = data
+    dcca = tiny(DeepCCA).fit(X, XS)
     export_model(dcca, tmp_path / "dcca.npz")
     with np.load(tmp_path / "dcca.npz", allow_pickle=False) as archive:
         arrays = {k: v for k, v in archive.items() if "x_code_rotations_" not in k}
@@ -148,7 +136,8 @@ def test_deepcca_file_missing_a_fitted_array_raises(tmp_path):
         load_model(tmp_path / "broken.npz")
 
 
-def test_other_estimators_raise_type_error(tmp_path):
+def test_other_estimators_raise_type_error(data, tiny, tmp_path):
+    X, _, Y1, _ = data
     with pytest.raises(TypeError, match="SEWRegressor, SEWClassifier and DeepCCA"):
         export_model(LinearRegression().fit(X, Y1), tmp_path / "lr.npz")
     with pytest.raises(TypeError, match="got str"):
@@ -158,7 +147,7 @@ def test_other_estimators_raise_type_error(tmp_path):
         pass
 
     with pytest.raises(TypeError, match="got MySEW"):
-        export_model(MySEW(**SEW_FAST).fit(X, Y1), tmp_path / "sub.npz")
+        export_model(tiny(MySEW).fit(X, Y1), tmp_path / "sub.npz")
 
 
 @pytest.mark.parametrize(
@@ -170,16 +159,17 @@ def test_unfitted_estimators_raise_not_fitted(estimator, tmp_path):
     assert not (tmp_path / "unfitted.npz").exists()
 
 
-def test_random_state_instance_is_stored_as_none(tmp_path):
+def test_random_state_instance_is_stored_as_none(data, tiny, tmp_path):
+    X, XS, Y1, _ = data
     random_state = np.random.RandomState(0)
-    sew = SEWRegressor(**{**SEW_FAST, "random_state": random_state}).fit(X, Y1)
+    sew = tiny(SEWRegressor, random_state=random_state).fit(X, Y1)
     loaded = _roundtrip(sew, tmp_path)
     params = loaded.get_params()
     assert params["random_state"] is None
     assert params == {**sew.get_params(), "random_state": None}
     np.testing.assert_array_equal(loaded.predict(X), sew.predict(X))
 
-    dcca = DeepCCA(**{**DCCA_FAST, "random_state": random_state}).fit(X, XS)
+    dcca = tiny(DeepCCA, random_state=random_state).fit(X, XS)
     loaded = _roundtrip(dcca, tmp_path)
     assert loaded.get_params() == {**dcca.get_params(), "random_state": None}
     np.testing.assert_array_equal(loaded.transform(X), dcca.transform(X))
@@ -209,15 +199,15 @@ def test_json_safe_rule(value, stored):
     assert type(got) is type(stored)
 
 
-def test_numpy_params_are_stored_as_python_values(tmp_path):
+def test_numpy_params_are_stored_as_python_values(data, tiny, tmp_path):
+    X, XS, Y1, _ = data
     params = {
-        **SEW_FAST,
         "latent_dim": np.int64(4),
         "weak_hidden_layer_sizes": np.array([8]),
         "lr": np.float32(0.01),
         "strong_hidden_layer_sizes": {"a": [4], "b": (2,)},
     }
-    sew = SEWRegressor(**params).fit(X, Y1, X_strong={"a": XS, "b": XS[:, :2]})
+    sew = tiny(SEWRegressor, **params).fit(X, Y1, X_strong={"a": XS, "b": XS[:, :2]})
     loaded = _roundtrip(sew, tmp_path)
     got = loaded.get_params()
     assert got["latent_dim"] == 4 and type(got["latent_dim"]) is int
@@ -228,12 +218,22 @@ def test_numpy_params_are_stored_as_python_values(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), sew.predict(X))
 
 
-def test_version_1_files_still_load(tmp_path):
-    # What export_model wrote before format version 2 (SEWRegressor only).
-    sew = SEWRegressor(**SEW_FAST).fit(X, Y2)
-    params = {
-        k: list(v) if isinstance(v, tuple) else v for k, v in sew.get_params().items()
+def _with_old_names(params):
+    """``params`` as formats 1 and 2 stored them: the head under old names."""
+    old = {
+        "head": "regressor",
+        "head_hidden_layer_sizes": "regressor_hidden_layer_sizes",
     }
+    return {
+        old.get(k, k): list(v) if isinstance(v, tuple) else v for k, v in params.items()
+    }
+
+
+def test_version_1_files_still_load(data, tiny, tmp_path):
+    # What export_model wrote before format version 2 (SEWRegressor only).
+    X, _, _, Y2 = data
+    sew = tiny(SEWRegressor, head="gru").fit(X, Y2)
+    params = _with_old_names(sew.get_params())
     config = {
         "format": "sewlearn-deployed",
         "format_version": 1,
@@ -258,22 +258,50 @@ def test_version_1_files_still_load(tmp_path):
         load_model(tmp_path / "v1c.npz")
 
 
-def test_newer_format_versions_are_refused(tmp_path):
-    sew = SEWRegressor(**SEW_FAST).fit(X, Y1)
+@pytest.mark.parametrize("estimator", [SEWRegressor, SEWClassifier])
+def test_version_2_files_with_the_old_head_names_still_load(
+    data, tiny, estimator, tmp_path
+):
+    # Format 2 stored the head parameters as regressor and
+    # regressor_hidden_layer_sizes; loading maps them to the new names.
+    X, XS, Y1, _ = data
+    y = Y1 if estimator is SEWRegressor else np.where(Y1 > 0, "up", "down")
+    sew = tiny(estimator, head="gru", head_hidden_layer_sizes=(3, 5))
+    sew.fit(X, y, X_strong=XS)
+    export_model(sew, tmp_path / "v3.npz")
+    with np.load(tmp_path / "v3.npz", allow_pickle=False) as archive:
+        arrays = dict(archive)
+    config = json.loads(str(arrays["__config__"]))
+    assert config["format_version"] == 3
+    assert config["params"]["head"] == "gru"
+    config["format_version"] = 2
+    config["params"] = _with_old_names(config["params"])
+    arrays["__config__"] = np.array(json.dumps(config))
+    np.savez(tmp_path / "v2.npz", **arrays)
+    loaded = load_model(tmp_path / "v2.npz")
+    assert loaded.get_params() == sew.get_params()
+    np.testing.assert_array_equal(loaded.transform(X), sew.transform(X))
+    np.testing.assert_array_equal(loaded.predict(X), sew.predict(X))
+
+
+def test_newer_format_versions_are_refused(data, tiny, tmp_path):
+    X, _, Y1, _ = data
+    sew = tiny(SEWRegressor).fit(X, Y1)
     export_model(sew, tmp_path / "sew.npz")
     with np.load(tmp_path / "sew.npz", allow_pickle=False) as archive:
         arrays = dict(archive)
     config = json.loads(str(arrays["__config__"]))
-    assert config["format_version"] == 2
-    config["format_version"] = 3
+    assert config["format_version"] == 3
+    config["format_version"] = 4
     arrays["__config__"] = np.array(json.dumps(config))
-    np.savez(tmp_path / "v3.npz", **arrays)
-    with pytest.raises(ValueError, match="unsupported format .* version 3"):
-        load_model(tmp_path / "v3.npz")
+    np.savez(tmp_path / "v4.npz", **arrays)
+    with pytest.raises(ValueError, match="unsupported format .* version 4"):
+        load_model(tmp_path / "v4.npz")
 
 
-def test_loaded_device_param_names_where_the_weights_are(tmp_path):
-    sew = SEWRegressor(**SEW_FAST).fit(X, Y1)
+def test_loaded_device_param_names_where_the_weights_are(data, tiny, tmp_path):
+    X, _, Y1, _ = data
+    sew = tiny(SEWRegressor).fit(X, Y1)
     sew.set_params(device="cuda")  # as if fitted on a GPU
     path = tmp_path / "sew.npz"
     export_model(sew, path)
@@ -290,9 +318,10 @@ def test_loaded_device_param_names_where_the_weights_are(tmp_path):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_load_on_cuda(tmp_path):
-    sew = SEWRegressor(**SEW_FAST).fit(X, Y1)
-    dcca = DeepCCA(**DCCA_FAST).fit(X, XS)
+def test_load_on_cuda(data, tiny, tmp_path):
+    X, XS, Y1, _ = data
+    sew = tiny(SEWRegressor).fit(X, Y1)
+    dcca = tiny(DeepCCA).fit(X, XS)
     export_model(sew, tmp_path / "sew.npz")
     export_model(dcca, tmp_path / "dcca.npz")
     on_gpu = load_model(tmp_path / "sew.npz", device="cuda")
@@ -306,6 +335,40 @@ def test_load_on_cuda(tmp_path):
     )
 
 
-def test_deployed_sew_has_no_dead_encode():
-    # The estimators call module_.weak_encoder directly; encode() was unused.
-    assert not hasattr(DeployedSEW, "encode")
+# -- the files themselves --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted(data, tiny):
+    X, XS, Y1, _ = data
+    return tiny(SEWRegressor, max_epochs=3).fit(X, Y1, X_strong=XS)
+
+
+def test_export_and_load_without_pickle(data, fitted, tmp_path):
+    X = data[0]
+    path = tmp_path / "sew.npz"
+    export_model(fitted, path)
+    with np.load(path, allow_pickle=False) as archive:  # no object arrays inside
+        assert "__config__" in archive.files
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+    assert loaded.get_params() == fitted.get_params()
+
+
+def test_load_refuses_mismatched_files(fitted, tmp_path):
+    path = tmp_path / "sew.npz"
+    export_model(fitted, path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = dict(archive)
+    name = next(k for k in arrays if k.endswith("weight"))
+    bad_shape = dict(arrays, **{name: np.zeros((3, 3), np.float32)})
+    np.savez(tmp_path / "shape.npz", **bad_shape)
+    with pytest.raises(ValueError, match=f"weight '{name}' has shape"):
+        load_model(tmp_path / "shape.npz")
+    missing = {k: v for k, v in arrays.items() if k != name}
+    np.savez(tmp_path / "missing.npz", **missing)
+    with pytest.raises(ValueError, match="missing"):
+        load_model(tmp_path / "missing.npz")
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a sewlearn model export"):
+        load_model(tmp_path / "other.npz")

@@ -403,3 +403,37 @@ def test_property_binary_accuracy_matches_signs(pair, shift):
     acc = binary_accuracy_score(x, y + shift)
     assert 0.0 <= acc <= 1.0
     assert acc == pytest.approx(np.mean((x > 0) == (y + shift > 0)))
+
+
+def _with(array, index, value):
+    array = np.array(array, dtype=float)
+    array[index] = value
+    return array
+
+
+# (name, arguments from a target y of 60 rows, message naming the argument)
+BAD_METRIC = [
+    ("inf in y_true", lambda y: dict(y_true=_with(y, 0, np.inf)), "y_true"),
+    # NaN is an unlabeled entry (left out); all NaN leaves nothing to score.
+    ("all nan y_true", lambda y: dict(y_true=np.full(60, np.nan)), "y_true"),
+    ("inf in y_pred", lambda y: dict(y_pred=_with(y, 0, np.inf)), "y_pred"),
+    ("rows", lambda y: dict(y_pred=y[:50]), "y_pred|y_true"),
+    ("empty", lambda y: dict(y_true=y[:0], y_pred=y[:0]), "sample"),
+    ("strings", lambda y: dict(y_true=np.array(["a"] * 60)), "y_true|convert"),
+    ("bad sample_weight", lambda y: dict(sample_weight=-np.ones(60)), "sample_weight"),
+    ("bad multioutput", lambda y: dict(multioutput="median"), "multioutput"),
+]
+
+
+@pytest.mark.parametrize(
+    "metric", [ccc_score, binary_accuracy_score], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize(
+    "name, override, match", BAD_METRIC, ids=[b[0] for b in BAD_METRIC]
+)
+def test_bad_metric_input(small_data, metric, name, override, match):
+    y = small_data[2]
+    args = dict(y_true=y, y_pred=y + 0.1)
+    args.update(override(y))
+    with pytest.raises(ValueError, match=match):
+        metric(**args)

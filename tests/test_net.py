@@ -1,4 +1,4 @@
-"""The skorch plumbing: deferred loss recording and host reads per step."""
+"""sewlearn._net: deferred loss recording, host reads per step, training mode."""
 
 import functools
 import sys
@@ -11,7 +11,8 @@ from skorch.callbacks import PassthroughScoring
 
 import sewlearn._cca
 from sewlearn import DeepCCA, SEWRegressor
-from sewlearn._net import LossPartsNet, TensorBatchIterator, TensorDictDataset
+from sewlearn._data import TensorBatchIterator, TensorDictDataset
+from sewlearn._net import LossPartsNet
 
 _HOST_READS = ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__")
 
@@ -134,17 +135,6 @@ def test_divergence_names_the_part_and_the_batch():
         net.fit(data)
 
 
-_TINY_SEW = dict(
-    weak_hidden_layer_sizes=(8,),
-    strong_hidden_layer_sizes=(8,),
-    latent_dim=4,
-    regressor_hidden_layer_sizes=(4,),
-    n_cca_components=2,
-    batch_size=16,
-    random_state=0,
-)
-
-
 def _reads_during_fit(est, host_reads, n, **fit_params):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, 10)).astype(np.float32)
@@ -157,37 +147,24 @@ def _reads_during_fit(est, host_reads, n, **fit_params):
     return host_reads["n"]
 
 
-@pytest.mark.parametrize(
-    "est",
-    [
-        SEWRegressor(**_TINY_SEW, max_epochs=2, early_stopping=True),
-        DeepCCA(
-            x_hidden_layer_sizes=(8,),
-            y_hidden_layer_sizes=(8,),
-            n_components=2,
-            batch_size=16,
-            max_epochs=2,
-            random_state=0,
-        ),
-    ],
-    ids=["SEWRegressor", "DeepCCA"],
-)
-def test_host_reads_do_not_grow_with_the_number_of_batches(est, host_reads):
+@pytest.mark.parametrize("estimator", [SEWRegressor, DeepCCA])
+def test_host_reads_do_not_grow_with_the_number_of_batches(estimator, tiny, host_reads):
     # 4x the rows is 4x the batches per epoch at the same number of epochs:
     # every value the training loop reads back must be per epoch, not per step.
+    est = tiny(estimator, batch_size=16, max_epochs=2, early_stopping=True)
     few = _reads_during_fit(est, host_reads, 160)
     many = _reads_during_fit(est, host_reads, 640)
     assert many == few
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_training_synchronises_at_most_once_per_step():
+def test_cuda_training_synchronises_at_most_once_per_step(tiny):
     # The one synchronisation left per step is torch.linalg.svdvals in the CCA
     # loss (documented by PyTorch); nothing else may wait for the device.
     rng = np.random.default_rng(0)
     X = rng.normal(size=(640, 10)).astype(np.float32)
     Z = rng.normal(size=(640, 6)).astype(np.float32)
-    sew = SEWRegressor(**_TINY_SEW, max_epochs=1, device="cuda")
+    sew = tiny(SEWRegressor, batch_size=16, max_epochs=1, device="cuda")
     sew.fit(X[:64], X[:64, 0], X_strong=Z[:64])  # warm-up: lazy CUDA set-up
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
