@@ -5,6 +5,7 @@ training parameters and the tags, checked on SEWRegressor, SEWClassifier and
 DeepCCA alike.
 """
 
+import contextlib
 import inspect
 import pickle
 from concurrent.futures import ThreadPoolExecutor
@@ -97,6 +98,27 @@ def test_same_seed_same_weights_whatever_the_thread_count(small_data, tiny, esti
         assert torch.equal(pa, pb)
     X = small_data[0]
     np.testing.assert_array_equal(_output(a, X), _output(b, X))
+
+
+def test_seeding_restores_every_cuda_generator(monkeypatch):
+    # torch.manual_seed reseeds every CUDA device's generator, so fork_rng must
+    # save and restore all of them, not only the training device's.
+    from sewlearn._base import seeded_torch
+
+    calls = []
+
+    @contextlib.contextmanager
+    def recording_fork_rng(devices=(), **kwargs):
+        calls.append(list(devices))
+        yield
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: None)
+    monkeypatch.setattr(torch.random, "fork_rng", recording_fork_rng)
+    with seeded_torch(0):
+        pass
+    assert calls == [[0, 1, 2]]
 
 
 # -- the fitted state --------------------------------------------------------------
