@@ -40,8 +40,10 @@ def held_out_correlations(model):
     return np.array([np.corrcoef(a[:, i], b[:, i])[0, 1] for i in range(k)])
 
 
-results = {"linear CCA": held_out_correlations(linear),
-           "DeepCCA": held_out_correlations(deep)}
+results = {
+    "linear CCA": held_out_correlations(linear),
+    "DeepCCA": held_out_correlations(deep),
+}
 for name, corr in results.items():
     print(f"{name:>10}: held-out correlations {np.round(corr, 3)}")
 

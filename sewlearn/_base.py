@@ -22,7 +22,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 
 from ._compat import Interval, StrOptions
-from ._data import RandomValidSplit, TensorBatchIterator, to_tensor
+from ._data import RandomValidSplit, TensorBatchIterator, WindowDataset, to_tensor
 from ._modules import ACTIVATIONS
 from ._net import (
     OPTIMIZERS,
@@ -212,12 +212,16 @@ class BaseTorchEstimator(
         parts,
         labeled=None,
         stratify=None,
+        windows=None,
     ):
         """Seeded train-then-prune: train the network, keep what ``_deploy`` says.
 
         ``inputs`` (a dict of float arrays, the keyword arguments of
         ``module.forward``) and ``target`` go to the training device whole;
-        torch is seeded from ``random_state`` for the training only. Sets
+        torch is seeded from ``random_state`` for the training only. With
+        ``windows``, ``(starts, length)``, the samples are windows of frames
+        (:class:`~sewlearn._data.WindowDataset`), and ``labeled`` and
+        ``stratify`` are per window. Sets
         ``module_`` (in eval mode, without gradients), ``history_`` (epoch
         rows only) and ``n_iter_``; the optimizer and the training-only blocks
         are not kept.
@@ -226,6 +230,8 @@ class BaseTorchEstimator(
         device = torch.device(self.device)
         tensors = {name: to_tensor(array, device) for name, array in inputs.items()}
         target = self._target_tensor(target, device)
+        if windows is not None:  # a sequence model: the dataset holds the target
+            tensors, target = WindowDataset(tensors, target, *windows), None
         with seeded_torch(seed):
             net = LossPartsNet(
                 module=module,

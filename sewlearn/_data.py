@@ -19,6 +19,7 @@ __all__ = [
     "RandomValidSplit",
     "TensorBatchIterator",
     "TensorDictDataset",
+    "WindowDataset",
     "to_tensor",
 ]
 
@@ -50,6 +51,39 @@ class TensorDictDataset(torch.utils.data.Dataset):
 
     def subset(self, index):
         return TensorDictDataset(*self.take(index))
+
+
+class WindowDataset(TensorDictDataset):
+    """Windows of ``length`` consecutive frames, the samples of a sequence model.
+
+    ``X`` (a dict of tensors) and ``y`` hold frames, one row each; sample
+    ``i`` is the window of frames ``starts[i], ..., starts[i] + length - 1``,
+    gathered on demand, so the frames are stored once however the windows
+    overlap. A batch of windows is ``(X, y)`` with tensors of shape
+    ``(batch, length, ...)``. Which windows exist (within one recording) is
+    :func:`sewlearn._sequence.training_windows`'s business.
+    """
+
+    def __init__(self, X, y, starts, length):
+        self.X = X
+        self.y = y
+        device = next(iter(X.values())).device
+        self.starts = torch.as_tensor(starts, dtype=torch.long, device=device)
+        self.length = int(length)
+        self._offsets = torch.arange(self.length, device=device)
+        self.n_samples = len(self.starts)
+
+    def take(self, index):
+        if isinstance(index, torch.Tensor):
+            index = index.to(self.starts.device)
+        rows = self.starts[index].unsqueeze(-1) + self._offsets  # (..., length)
+        Xi = {k: v[rows] for k, v in self.X.items()}
+        return Xi, (None if self.y is None else self.y[rows])
+
+    def subset(self, index):
+        if isinstance(index, torch.Tensor):
+            index = index.to(self.starts.device)
+        return WindowDataset(self.X, self.y, self.starts[index], self.length)
 
 
 class TensorBatchIterator:

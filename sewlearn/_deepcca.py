@@ -170,6 +170,17 @@ class DeepCCA(BaseTorchEstimator):
     SEWRegressor : Uses the same CCA loss to align a weak modality's code with
         a strong modality's.
 
+    Notes
+    -----
+    DeepCCA is frame-wise and has no ``sequence_length``, unlike the SEW
+    estimators. Its product is a per-frame transform: a sequence version
+    would need recurrent encoders for both views and ``groups`` at
+    ``transform`` time, which a Pipeline passes only with metadata routing,
+    and the CCA objective would still correlate frames (those of a window
+    flattened into rows, as SEW's alignment term does). To model time, feed
+    DeepCCA's canonical variates to a sequence model, e.g.
+    ``SEWRegressor(head="gru", sequence_length=...)``.
+
     References
     ----------
     .. [1] G. Andrew, R. Arora, J. Bilmes, K. Livescu, "Deep canonical

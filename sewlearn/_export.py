@@ -18,7 +18,11 @@ adds the other estimators, the JSON-safe parameter rule and keeps each
 weight's dtype (``DeepCCA`` runs in float64); version 3 stores the SEW head
 parameters under their new names, ``head`` and ``head_hidden_layer_sizes``
 (``regressor`` and ``regressor_hidden_layer_sizes`` before; files of versions
-1 and 2 are read with the names mapped).
+1 and 2 are read with the names mapped); version 4 adds the SEW estimators'
+``sequence_length`` (their sequence model: the same deployed blocks, read over
+windows at predict time), so a file of a sequence model is not mistaken for a
+frame-wise one by an older sewlearn; files of versions 1 to 3 hold frame-wise
+models and load with ``sequence_length=None``.
 """
 
 import json
@@ -36,8 +40,8 @@ from ._sew import SEWClassifier, SEWRegressor
 __all__ = ["export_model", "load_model"]
 
 _FORMAT = "sewlearn-deployed"
-_FORMAT_VERSION = 3
-_READABLE_VERSIONS = (1, 2, 3)
+_FORMAT_VERSION = 4
+_READABLE_VERSIONS = (1, 2, 3, 4)
 # Parameters renamed since an older format version: {version: {old: new}}, for
 # the SEW estimators (the files of DeepCCA have no renamed parameter).
 _RENAMED_SEW_PARAMS = {

@@ -123,7 +123,10 @@ class SEWLoss(_AlignmentCriterion):
     absent from ``out`` (blocks not built, no strong modality) are skipped, and
     with several strong modalities each part is the sum over them. With
     ``has_unlabeled=True`` some rows of ``y`` carry no label (NaN targets,
-    class index -1): they feed every part but the prediction loss.
+    class index -1): they feed every part but the prediction loss. With
+    ``frames_per_window > 1`` (a sequence model) the rows of ``out`` are the
+    frames of windows of that many consecutive frames, flattened window after
+    window.
     """
 
     def __init__(
@@ -138,11 +141,13 @@ class SEWLoss(_AlignmentCriterion):
         prediction_loss="mse",
         has_unlabeled=False,
         alignment="cca",
+        frames_per_window=1,
     ):
         super().__init__(alignment=alignment, n_components=n_components, r1=r1, r2=r2)
         self.alpha, self.beta, self.gamma = alpha, beta, gamma
         self.prediction_loss = prediction_loss
         self.has_unlabeled = has_unlabeled
+        self.frames_per_window = frames_per_window
 
     def forward(self, out, y):
         y_pred = out["y_pred"]
@@ -196,8 +201,10 @@ class SEWLoss(_AlignmentCriterion):
 
         The strong codes are rolled by one row, so no row meets its own
         pair (no random draw: the training's random stream is untouched).
-        A trained alignment loss well below this value carries signal; one
-        near it is at chance. None when no alignment term is trained.
+        With windows, by one window: neighbouring frames of one window are
+        nearly the same pair, frames of another window are not. A trained
+        alignment loss well below this value carries signal; one near it is
+        at chance. None when no alignment term is trained.
         """
         if self.gamma == 0:
             return None
@@ -206,7 +213,9 @@ class SEWLoss(_AlignmentCriterion):
             if "strong_code" not in branch:
                 continue
             h_strong, h_weak = self._aligned_codes(out, branch)
-            value = self._alignment(h_strong.roll(1, dims=0), h_weak)
+            shift = self.frames_per_window
+            shift = shift if len(h_strong) > shift else 1  # a batch of one window
+            value = self._alignment(h_strong.roll(shift, dims=0), h_weak)
             total = value if total is None else total + value
         return total
 

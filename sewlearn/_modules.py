@@ -32,12 +32,17 @@ def make_mlp(sizes, activation="tanh"):
     return nn.Sequential(*layers)
 
 
-class SingleStepGRU(nn.Module):
-    """Stacked GRU layers run on a sequence of length one, then a linear layer.
+class GRUHead(nn.Module):
+    """Stacked GRU layers, then a linear layer: the recurrent head ``R``.
 
-    The regressor of the paper's section 4.2 ("4 single time-step GRU-RNN
-    layers, each made up of 120 neurons, followed by a linear layer"). Each
-    layer may have its own width.
+    On a batch of frames ``(batch, features)`` it is the regressor of the
+    paper's section 4.2 ("4 single time-step GRU-RNN layers, each made up of
+    120 neurons, followed by a linear layer"): each frame is a sequence of
+    length one. On a batch of windows ``(batch, time, features)`` (the
+    estimators' ``sequence_length``) the same layers run over time, from a zero
+    state at the first frame of each window, and the linear layer maps every
+    time step: one output per frame, each depending on the frames up to it.
+    Each layer may have its own width.
     """
 
     def __init__(self, n_in, hidden_sizes, n_out):
@@ -49,6 +54,11 @@ class SingleStepGRU(nn.Module):
         self.linear = nn.Linear(widths[-1], n_out)
 
     def forward(self, x):
+        if x.ndim == 3:  # windows: (batch, time, features)
+            h = x
+            for gru in self.grus:
+                h, _ = gru(h)
+            return self.linear(h)
         h = x.unsqueeze(1)  # (batch, time=1, features)
         for gru in self.grus:
             h, _ = gru(h)
@@ -56,9 +66,9 @@ class SingleStepGRU(nn.Module):
 
 
 def make_head(kind, n_in, hidden_sizes, n_out, activation):
-    """The task head R: an MLP or the paper's single-step GRU stack."""
+    """The task head R: an MLP or the GRU stack (:class:`GRUHead`)."""
     if kind == "gru":
-        return SingleStepGRU(n_in, hidden_sizes, n_out)
+        return GRUHead(n_in, hidden_sizes, n_out)
     # The MLP head has a nonlinearity on its input: the latent code is linear.
     return nn.Sequential(
         ACTIVATIONS[activation](), make_mlp([n_in, *hidden_sizes, n_out], activation)
@@ -125,7 +135,8 @@ class SEWModule(nn.Module):
     n_weak, n_outputs : int
         Widths of the weak modality and of the head's output.
     head : {"mlp", "gru"}
-        The kind of the head ``R`` (:func:`make_head`), kept as ``regressor``.
+        The kind of the head ``R`` (:func:`make_head`), kept as ``regressor``;
+        windows (3-D inputs) need "gru".
     head_hidden : tuple of int
         Hidden widths of ``R``.
     n_strong : dict of str to int
@@ -184,10 +195,23 @@ class SEWModule(nn.Module):
         )
 
     def forward(self, weak, **strong):
-        """Every output the losses need: a dict, with one sub-dict per strong view."""
+        """Every output the losses need: a dict, with one sub-dict per strong view.
+
+        ``weak`` (and each strong view) holds frames, ``(batch, features)``, or
+        windows of consecutive frames, ``(batch, time, features)``. With
+        windows, ``R`` runs over time; then every output is flattened to one
+        row per frame, ``(batch * time, ...)``, so that the losses (the
+        prediction loss per frame, and the translation, auto-encoding and
+        alignment terms over the frames of the batch's windows) read rows as
+        they do frame-wise.
+        """
         weak_code = self.weak_encoder(weak)  # m_sw
+        y_pred = self.regressor(weak_code)
+        if weak_code.ndim == 3:
+            weak_code, y_pred = weak_code.flatten(0, 1), y_pred.flatten(0, 1)
+            strong = {name: x.flatten(0, 1) for name, x in strong.items()}
         return {
-            "y_pred": self.regressor(weak_code),
+            "y_pred": y_pred,
             "weak_code": weak_code,
             "strong": {
                 name: self.strong[name](x, weak_code) for name, x in strong.items()

@@ -24,6 +24,13 @@ from ._compat import Interval, StrOptions, _fit_context, _safe_indexing
 from ._docstring import Substitution
 from ._losses import ALIGNMENTS, COMPONENTS, SEWLoss
 from ._modules import DeployedSEW, SEWModule
+from ._net import PREDICT_CHUNK
+from ._sequence import (
+    check_groups,
+    recording_bounds,
+    stitched_outputs,
+    training_windows,
+)
 
 __all__ = ["SEWClassifier", "SEWRegressor"]
 
@@ -59,13 +66,29 @@ def _named_errors(name):
         raise ValueError(f"{name}: {exc}") from exc
 
 
-# ``X`` of the methods that need the weak modality alone.
-_weak_X_doc = Substitution(
-    X="""
+_X_DOC = """
     X : array-like of shape (n_samples, n_features)
         The weak modality.
     """
-)
+
+# ``groups`` of the methods that predict (and score).
+_GROUPS_DOC = """
+    groups : array-like of shape (n_samples,), default=None
+        The recording of each row, read by the sequence model
+        (``sequence_length`` set): the rows of a recording contiguous and in
+        time order, the recordings in any order. None: all rows are one
+        recording. Each frame's prediction is read from the window position
+        where it has the most past context: the window of ``sequence_length``
+        frames that ends at it or, for the first ``sequence_length - 1``
+        frames of a recording, the recording's first window; a recording
+        shorter than the window is read whole. No window crosses a recording.
+        The frame-wise model ignores ``groups`` (its length is checked).
+    """
+
+# ``X`` of the methods that need the weak modality alone; ``groups`` of those
+# that predict.
+_weak_X_doc = Substitution(X=_X_DOC)
+_weak_X_groups_doc = Substitution(X=_X_DOC, groups=_GROUPS_DOC)
 
 # The parameters of both SEW estimators, in the order of their signature.
 _PARAMETERS_DOC = (
@@ -91,9 +114,28 @@ _PARAMETERS_DOC = (
         ``activation`` then an MLP with ``head_hidden_layer_sizes``. "gru":
         the paper's stacked single-time-step GRU layers (one per entry of
         ``head_hidden_layer_sizes``; the paper uses ``(120,) * 4``) then a
-        linear layer.
+        linear layer; with ``sequence_length``, the same layers run over
+        time, a recurrent head.
     head_hidden_layer_sizes : tuple of int, default=(120,)
         Hidden widths of ``R``.
+    sequence_length : int or None, default=None
+        None: the paper's frame-wise model, each row an independent sample.
+        An int ``L``: a sequence model over windows of ``L`` consecutive
+        frames of one recording; ``fit`` then needs ``groups``, the recording
+        of each row (its rows contiguous and in time order), and ``predict``
+        reads it. ``R`` must be recurrent, ``head="gru"`` (an MLP head sees
+        one frame only and is refused): its GRU layers run over the window
+        of weak codes, from a zero state at the window's first frame. The
+        prediction loss is per frame (unlabeled frames masked; with windows,
+        unlabeled rows serve as context even without ``X_strong``); the
+        translation, auto-encoding and alignment terms take the frames of the
+        batch's windows as rows. The training windows tile each recording
+        (no overlap, the last window ending at the recording's last frame);
+        ``fit`` refuses recordings shorter than ``L``. ``batch_size`` then
+        counts windows: ``batch_size * L`` frames a batch, about
+        ``n_samples / (batch_size * L)`` steps an epoch. Predictions are per
+        frame, each with up to ``L - 1`` frames of its recording as past
+        context (see ``groups`` in :meth:`predict`).
     alpha, beta, gamma : float, default=1.0
         Weights of the translation, auto-encoding and alignment losses in
         eq. 9. A zero weight removes the loss *and* the blocks only it uses:
@@ -145,7 +187,8 @@ _PARAMETERS_DOC = (
     """
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the samples (at random; of the
-        labeled ones, when ``y`` marks unlabeled rows) and stop when the
+        labeled ones, when ``y`` marks unlabeled rows; with
+        ``sequence_length``, of the training windows) and stop when the
         validation *prediction* loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs; the best weights are restored.
     """,
@@ -194,6 +237,7 @@ class _BaseSEW(BaseTorchEstimator):
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "head": [StrOptions({"mlp", "gru"})],
         "head_hidden_layer_sizes": ["array-like"],
+        "sequence_length": [Interval(Integral, 1, None, closed="left"), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
@@ -210,6 +254,7 @@ class _BaseSEW(BaseTorchEstimator):
         activation="tanh",
         head="mlp",
         head_hidden_layer_sizes=(120,),
+        sequence_length=None,
         alpha=1.0,
         beta=1.0,
         gamma=1.0,
@@ -232,6 +277,14 @@ class _BaseSEW(BaseTorchEstimator):
         verbose=0,
     ):
         self._store_params(locals())
+
+    # With metadata routing, ``groups`` (first the splitter's metadata) reaches
+    # these methods only when asked for, ``set_fit_request(groups=True)`` and so
+    # on: code that passes ``groups`` for a GroupKFold runs as it did before
+    # the methods took ``groups``, instead of raising that it is unrequested.
+    __metadata_request__fit = {"groups": False}
+    __metadata_request__predict = {"groups": False}
+    __metadata_request__score = {"groups": False}
 
     # -- task hooks, set by subclasses ---------------------------------------
     def _validate_targets(self, X, y, allow_unlabeled):
@@ -345,8 +398,12 @@ class _BaseSEW(BaseTorchEstimator):
         }
         return tuple(name for name in COMPONENTS if weights[name] > 0)
 
-    def _check_alignment(self, parts, n_samples):
-        """Refuse a K above the code width; warn when the CCA term saturates."""
+    def _check_alignment(self, parts, rows_per_batch):
+        """Refuse a K above the code width; warn when the CCA term saturates.
+
+        ``rows_per_batch``: the rows of the largest batch, ``batch_size`` frames
+        (or all, if fewer), or with windows their frames.
+        """
         if "alignment_loss" not in parts:
             return
         k = self.n_cca_components
@@ -356,12 +413,14 @@ class _BaseSEW(BaseTorchEstimator):
                 f"latent_dim={self.latent_dim}: the codes have only latent_dim "
                 "canonical correlations."
             )
-        if (
-            self.alignment == "cca"
-            and min(self.batch_size, n_samples) - 1 <= self.latent_dim
-        ):
+        if self.alignment == "cca" and rows_per_batch - 1 <= self.latent_dim:
+            windows = (
+                ""
+                if self.sequence_length is None
+                else f" (windows of {self.sequence_length} frames)"
+            )
             warnings.warn(
-                f"alignment='cca' with batch_size={self.batch_size} and "
+                f"alignment='cca' with batch_size={self.batch_size}{windows} and "
                 f"latent_dim={self.latent_dim}: a batch of m rows has at most "
                 "m - 1 nonzero canonical correlations and, with m - 1 <= "
                 "latent_dim, they are all close to 1 whatever the weights, so "
@@ -403,7 +462,7 @@ class _BaseSEW(BaseTorchEstimator):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, X_strong=None):
+    def fit(self, X, y, X_strong=None, groups=None):
         """Train the SEW network; keep only ``W_E`` and ``R``.
 
         Parameters
@@ -427,27 +486,69 @@ class _BaseSEW(BaseTorchEstimator):
             modalities, each with its own ``S_E``, ``S_D1``, ``S_D2`` and CCA
             term, summed in the loss; scikit-learn's cross-validation does not
             slice a dict, so use this form with direct ``fit`` calls.
+        groups : array-like of shape (n_samples,), default=None
+            The recording of each row, needed with ``sequence_length``: the
+            rows of a recording contiguous and in time order (windows never
+            cross a recording). The frame-wise model ignores it (its length
+            is checked). In cross-validation, the ``groups`` of a
+            :class:`~sklearn.model_selection.GroupKFold` reach ``fit`` too with
+            metadata routing after ``set_fit_request(groups=True)``; with
+            routing off, through ``params={"groups": groups}`` of
+            ``cross_validate`` or a Pipeline's ``<step>__groups``.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, X_strong)
+        return self._fit(X, y, X_strong, groups)
 
-    def _fit_unguarded(self, X, y, X_strong):
-        X, y, labeled = self._validate_targets(X, y, X_strong is not None)
+    def _fit_unguarded(self, X, y, X_strong, groups):
+        length = self.sequence_length
+        if length is not None and self.head != "gru":
+            raise ValueError(
+                f"sequence_length={length} needs a recurrent head, head='gru' "
+                f"(its GRU layers run over the window); head={self.head!r} sees "
+                "one frame at a time. Set head='gru', or sequence_length=None."
+            )
+        if length is not None and groups is None:
+            raise ValueError(
+                f"sequence_length={length} needs groups, the recording of each "
+                "row: fit(X, y, groups=recording_ids), so that no window crosses "
+                "a recording. (In cross-validation: set_fit_request(groups=True) "
+                "with metadata routing.)"
+            )
+        # With windows, unlabeled frames are context for the labeled ones.
+        X, y, labeled = self._validate_targets(
+            X, y, X_strong is not None or length is not None
+        )
         X = X.astype(np.float32, copy=False)
+        if length is not None:
+            starts = training_windows(*recording_bounds(groups, len(X)), length)
+            rows_per_batch = min(self.batch_size, len(starts)) * length
+        else:
+            check_groups(groups, len(X))  # its length, though unused
+            rows_per_batch = min(self.batch_size, len(X))
         strong = self._validate_strong(X, X_strong)
         parts = self._loss_parts(strong is not None)
-        self._check_alignment(parts, len(X))
+        self._check_alignment(parts, rows_per_batch)
         if parts == ("prediction_loss",):
             strong = None  # every strong-side weight is 0: uni-modal training
         widths = {} if strong is None else {k: v.shape[1] for k, v in strong.items()}
-        if strong is None and labeled is not None:
+        if strong is None and labeled is not None and length is None:
             # Nothing but L_pr is trained: unlabeled rows have no use.
             X, y, labeled = X[labeled], y[labeled], None
         n_labeled = len(X) if labeled is None else int(labeled.sum())
+        if length is None:
+            samples = dict(labeled=labeled, stratify=self._stratify(y))
+        else:
+            # The samples are windows: labeled when one of their frames is
+            # (the validation split needs labels), not stratified.
+            in_window = starts[:, None] + np.arange(length)
+            samples = dict(
+                labeled=None if labeled is None else labeled[in_window].any(axis=1),
+                windows=(starts, length),
+            )
         if self.verbose:
             print(
                 f"{type(self).__name__}: {n_labeled} labeled and "
@@ -470,10 +571,10 @@ class _BaseSEW(BaseTorchEstimator):
                 prediction_loss=self._prediction_loss(),
                 has_unlabeled=labeled is not None,
                 alignment=self.alignment,
+                frames_per_window=length or 1,
             ),
             parts=parts,
-            labeled=labeled,
-            stratify=self._stratify(y),
+            **samples,
         )
         if isinstance(X_strong, dict):
             self.n_features_strong_ = widths
@@ -496,12 +597,27 @@ class _BaseSEW(BaseTorchEstimator):
         ``get_feature_names_out``); AttributeError before ``fit``."""
         return self.module_.weak_encoder[-1].out_features
 
-    def _forward(self, X, encode=False):
+    def _forward(self, X, encode=False, groups=None):
         check_is_fitted(self)
         with _name_non_numeric(X=X):
             X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
-        block = self.module_.weak_encoder if encode else self.module_
-        return self._chunked(block, X).astype(np.float64)
+        if encode or self.sequence_length is None:
+            check_groups(groups, len(X))  # its length, though unused
+            block = self.module_.weak_encoder if encode else self.module_
+            return self._chunked(block, X).astype(np.float64)
+        # W_E frame by frame, then R over windows that stay within a recording.
+        codes = torch.from_numpy(self._chunked(self.module_.weak_encoder, X))
+        device = next(self.module_.parameters()).device
+        bounds, _ = recording_bounds(groups, len(X))
+        with torch.inference_mode():
+            out = stitched_outputs(
+                self.module_.regressor,
+                codes.to(device),
+                bounds,
+                self.sequence_length,
+                PREDICT_CHUNK,
+            )
+        return out.cpu().numpy().astype(np.float64)
 
     @_weak_X_doc
     def transform(self, X):
@@ -593,6 +709,18 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
     (3,)
     >>> bool(sew.history_[-1, "train_alignment_loss"] < 0)
     True
+
+    A sequence model: a GRU head over windows of 10 frames, never across the
+    recordings that ``groups`` names (here four of 50 frames each).
+
+    >>> groups = np.repeat([0, 1, 2, 3], 50)
+    >>> seq = SEWRegressor(weak_hidden_layer_sizes=(16,), latent_dim=4,
+    ...                    n_cca_components=2, head="gru", sequence_length=10,
+    ...                    optimizer="adam", max_epochs=2, random_state=0)
+    >>> seq.fit(X_weak, y, X_strong=X_strong, groups=groups)
+    SEWRegressor(...)
+    >>> seq.predict(X_weak, groups=groups).shape
+    (200,)
     """
 
     _parameter_constraints = {
@@ -658,9 +786,9 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
             )
         return X, y, labeled
 
-    @_weak_X_doc
-    def score(self, X, y, sample_weight=None):
-        """:math:`R^2` of ``predict(X)`` on the labeled rows of ``y``.
+    @_weak_X_groups_doc
+    def score(self, X, y, sample_weight=None, groups=None):
+        """:math:`R^2` of ``predict(X, groups)`` on the labeled rows of ``y``.
 
         As :meth:`sklearn.base.RegressorMixin.score`, except that unlabeled
         targets (NaN) are left out: a row whose targets are all NaN is not
@@ -675,6 +803,7 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
             True targets, NaN where unknown.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        %(groups)s
 
         Returns
         -------
@@ -684,7 +813,7 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         y = check_array(
             y, ensure_2d=False, ensure_all_finite="allow-nan", input_name="y"
         )
-        y_pred = self.predict(X)
+        y_pred = self.predict(X, groups=groups)
         known = ~np.isnan(y)
         if known.all():
             return r2_score(y, y_pred, sample_weight=sample_weight)
@@ -710,20 +839,22 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         tags.target_tags.single_output = True
         return tags
 
-    @_weak_X_doc
-    def predict(self, X):
+    @_weak_X_groups_doc
+    def predict(self, X, groups=None):
         """Predict from the weak modality alone (``R(W_E(X))``).
 
         Parameters
         ----------
         %(X)s
+        %(groups)s
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions, 1-D when ``y`` was 1-D in ``fit``.
+            Predictions, one per row in the order of the rows, 1-D when ``y``
+            was 1-D in ``fit``.
         """
-        y_pred = self._forward(X)
+        y_pred = self._forward(X, groups=groups)
         return y_pred.ravel() if self._y_1d else y_pred
 
 
@@ -837,12 +968,14 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
         codes[labeled] = encoder.transform(y[labeled])
         return X, codes, labeled
 
+    __metadata_request__predict_proba = {"groups": False}
+
     def _stratify(self, y):
         return y
 
-    @_weak_X_doc
-    def score(self, X, y, sample_weight=None):
-        """Accuracy of ``predict(X)`` on the labeled rows of ``y``.
+    @_weak_X_groups_doc
+    def score(self, X, y, sample_weight=None, groups=None):
+        """Accuracy of ``predict(X, groups)`` on the labeled rows of ``y``.
 
         As :meth:`sklearn.base.ClassifierMixin.score`, except that rows marked
         unlabeled (-1, or "-1" for string labels) are left out, so that a
@@ -856,6 +989,7 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
             True labels, -1 (or "-1") where unknown.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        %(groups)s
 
         Returns
         -------
@@ -865,13 +999,19 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
         y = np.asarray(y)
         labeled = ~_unlabeled_labels(y)
         if labeled.all():
-            return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+            return accuracy_score(
+                y, self.predict(X, groups=groups), sample_weight=sample_weight
+            )
+        weight = None if sample_weight is None else np.asarray(sample_weight)[labeled]
+        if self.sequence_length is not None:
+            # The unlabeled frames stay: they are the past of the labeled ones.
+            y_pred = self.predict(X, groups=groups)[labeled]
+            return accuracy_score(y[labeled], y_pred, sample_weight=weight)
+        check_groups(groups, len(y))  # its length, though unused
         return accuracy_score(
             y[labeled],
             self.predict(_safe_indexing(X, labeled)),
-            sample_weight=(
-                None if sample_weight is None else np.asarray(sample_weight)[labeled]
-            ),
+            sample_weight=weight,
         )
 
     def _prediction_loss(self):
@@ -880,36 +1020,38 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
     def _target_tensor(self, y, device):
         return torch.as_tensor(y, dtype=torch.long, device=device)
 
-    @_weak_X_doc
-    def predict_proba(self, X):
+    @_weak_X_groups_doc
+    def predict_proba(self, X, groups=None):
         """Class probabilities from the weak modality alone.
 
         Parameters
         ----------
         %(X)s
+        %(groups)s
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Softmax of ``R(W_E(X))``, columns in the order of ``classes_``.
         """
-        logits = self._forward(X)
+        logits = self._forward(X, groups=groups)
         logits -= logits.max(axis=1, keepdims=True)
         proba = np.exp(logits)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    @_weak_X_doc
-    def predict(self, X):
+    @_weak_X_groups_doc
+    def predict(self, X, groups=None):
         """Predict class labels from the weak modality alone.
 
         Parameters
         ----------
         %(X)s
+        %(groups)s
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            The most probable class of each sample.
+            The most probable class of each sample, in the order of the rows.
         """
-        logits = self._forward(X)
+        logits = self._forward(X, groups=groups)
         return self.classes_[np.argmax(logits, axis=1)]

@@ -219,13 +219,16 @@ def test_numpy_params_are_stored_as_python_values(data, tiny, tmp_path):
 
 
 def _with_old_names(params):
-    """``params`` as formats 1 and 2 stored them: the head under old names."""
+    """``params`` as formats 1 and 2 stored them: the head under old names, and
+    no ``sequence_length`` (format 4)."""
     old = {
         "head": "regressor",
         "head_hidden_layer_sizes": "regressor_hidden_layer_sizes",
     }
     return {
-        old.get(k, k): list(v) if isinstance(v, tuple) else v for k, v in params.items()
+        old.get(k, k): list(v) if isinstance(v, tuple) else v
+        for k, v in params.items()
+        if k != "sequence_length"
     }
 
 
@@ -272,7 +275,7 @@ def test_version_2_files_with_the_old_head_names_still_load(
     with np.load(tmp_path / "v3.npz", allow_pickle=False) as archive:
         arrays = dict(archive)
     config = json.loads(str(arrays["__config__"]))
-    assert config["format_version"] == 3
+    assert config["format_version"] == 4
     assert config["params"]["head"] == "gru"
     config["format_version"] = 2
     config["params"] = _with_old_names(config["params"])
@@ -291,12 +294,12 @@ def test_newer_format_versions_are_refused(data, tiny, tmp_path):
     with np.load(tmp_path / "sew.npz", allow_pickle=False) as archive:
         arrays = dict(archive)
     config = json.loads(str(arrays["__config__"]))
-    assert config["format_version"] == 3
-    config["format_version"] = 4
+    assert config["format_version"] == 4
+    config["format_version"] = 5
     arrays["__config__"] = np.array(json.dumps(config))
-    np.savez(tmp_path / "v4.npz", **arrays)
-    with pytest.raises(ValueError, match="unsupported format .* version 4"):
-        load_model(tmp_path / "v4.npz")
+    np.savez(tmp_path / "v5.npz", **arrays)
+    with pytest.raises(ValueError, match="unsupported format .* version 5"):
+        load_model(tmp_path / "v5.npz")
 
 
 def test_loaded_device_param_names_where_the_weights_are(data, tiny, tmp_path):
