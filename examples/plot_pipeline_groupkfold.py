@@ -23,22 +23,23 @@ from sewlearn.datasets import make_recola_like
 data = make_recola_like(
     n_recordings=4, n_frames=600, partitions=("train",), random_state=0
 )
-sklearn.set_config(enable_metadata_routing=True)
-pipe = make_pipeline(
-    StandardScaler(),
-    SEWRegressor(optimizer="adam", max_epochs=5, random_state=0).set_fit_request(
-        X_strong=True
-    ),
-)
-cv = cross_validate(
-    pipe,
-    data.features.audio,  # weak for valence
-    data.targets.valence,
-    cv=GroupKFold(n_splits=4),
-    scoring=ccc_scorer,
-    params={"X_strong": data.features.video_geometric, "groups": data.groups},
-)
-sklearn.set_config(enable_metadata_routing=False)
+# Routing on for this block only: config_context restores the setting even
+# if something inside raises.
+with sklearn.config_context(enable_metadata_routing=True):
+    pipe = make_pipeline(
+        StandardScaler(),
+        SEWRegressor(optimizer="adam", max_epochs=5, random_state=0).set_fit_request(
+            X_strong=True
+        ),
+    )
+    cv = cross_validate(
+        pipe,
+        data.features.audio,  # weak for valence
+        data.targets.valence,
+        cv=GroupKFold(n_splits=4),
+        scoring=ccc_scorer,
+        params={"X_strong": data.features.video_geometric, "groups": data.groups},
+    )
 print("CCC per held-out recording:", np.round(cv["test_score"], 3))
 
 # %%
