@@ -10,11 +10,13 @@ from ._deepcca import DeepCCA
 from ._export import export_model, load_model
 from ._sew import SEWClassifier, SEWRegressor
 from .metrics import binary_accuracy_score, ccc_score, ccc_scorer, paired_gain
+from .postprocessing import PostProcessedRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DeepCCA",
+    "PostProcessedRegressor",
     "SEWClassifier",
     "SEWRegressor",
     "export_model",

@@ -22,13 +22,14 @@ import textwrap
 
 from sklearn.base import _fit_context
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 # Public module, but not in scikit-learn's API reference: no deprecation cycle.
 from sklearn.utils.validation import FLOAT_DTYPES
 
 __all__ = [
     "FLOAT_DTYPES",
+    "HasMethods",
     "Interval",
     "StrOptions",
     "_fit_context",
