@@ -7,6 +7,11 @@ seeds (same split, same seed, with and without the strong modality) with a
 optional label-budget study (``--label-budget``) adds SEW with unlabeled
 paired rows.
 
+Every fit is one :class:`Task` (:func:`plan`), executed by :func:`run_task`
+one after the other or, with ``--scheduler``, as Dask tasks on a cluster; the
+tables are assembled from the results in the plan's order, so both ways
+write the same tables.
+
 Only the public API is used (``SEWRegressor``, ``ccc_score``,
 ``binary_accuracy_score`` and ``sewlearn.datasets``), so this module is also
 the worked example of how to use the package.
@@ -16,6 +21,8 @@ import argparse
 import csv
 import sys
 import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +36,7 @@ from sewlearn import (
     ccc_score,
     paired_gain,
 )
+from sewlearn._parallel import torch_threads_for_task
 from sewlearn.datasets import load_avec2016, make_recola_like
 
 MODALITIES = ("audio", "video_geometric", "video_appearance")
@@ -171,6 +179,387 @@ def _progress(total, enabled):
     return tqdm(total=total, desc="runs", disable=not enabled, file=sys.stderr)
 
 
+@dataclass(frozen=True)
+class Task:
+    """One fit of the protocol, scored on dev: the unit of work of a run.
+
+    The serial loop and the Dask path execute the same list of tasks with
+    :func:`run_task`, so both give the same scores.
+
+    ``variant`` (a key of :data:`VARIANTS`) sets the loss weights and whether
+    ``X_strong`` is passed; ``strong`` is the case's strong modality, which
+    also sizes the network (None in Table 1). ``labeled`` (label budget only)
+    lists the training recordings that keep their labels; with ``semi`` the
+    other training recordings come as unlabeled paired rows.
+    """
+
+    study: str  # "Table 1", "Table 2" or "label budget"
+    target: str
+    weak: str
+    strong: str | None
+    variant: str
+    seed: int
+    settings: dict = field(compare=False)
+    device: str = "cpu"
+    labeled: tuple | None = None
+    semi: bool = False
+    method: str | None = None  # label budget: one of BUDGET_METHODS
+    keep_prediction: bool = False  # for the traces figure
+
+    @property
+    def name(self):
+        """The run as a reader finds it in the tables: case, variant, seed."""
+        if self.strong is None:
+            case = f"{self.target}: {SHORT[self.weak]}"
+        else:
+            case = f"{self.target}: {SHORT[self.weak]}(+{SHORT[self.strong]})"
+        if self.labeled is None:
+            return f"{self.study}, {case}, {self.variant}, seed {self.seed}"
+        return (
+            f"{self.study}, {case}, {len(self.labeled)} labeled recording(s), "
+            f"{self.method}, seed {self.seed}"
+        )
+
+
+def run_task(task, data):
+    """Fit and score one :class:`Task` on ``data`` (a dict: target -> data set).
+
+    Returns a dict with ``ccc``, ``acc``, ``y_pred`` (None unless the task
+    keeps its predictions) and ``seconds`` (the fit and prediction). Inside a
+    Dask worker torch uses one thread (:func:`torch_threads_for_task`).
+    """
+    case_data = data[task.target]
+    train = y_train = None
+    if task.labeled is not None:
+        in_train = case_data.partition == "train"
+        labeled = in_train & np.isin(case_data.groups, task.labeled)
+        if task.semi:
+            train = in_train
+            y_train = np.where(labeled, case_data.targets[task.target], np.nan)
+            y_train = y_train[in_train]
+        else:
+            train = labeled
+    model = make_model(
+        task.weak,
+        task.strong,
+        task.variant,
+        seed=task.seed,
+        settings=task.settings,
+        device=task.device,
+    )
+    fit_strong = None if VARIANTS[task.variant] is None else task.strong
+    with torch_threads_for_task():
+        start = time.perf_counter()
+        ccc, acc, y_pred = evaluate(
+            model,
+            case_data,
+            task.weak,
+            task.target,
+            fit_strong,
+            train=train,
+            y_train=y_train,
+        )
+        seconds = time.perf_counter() - start
+    return dict(
+        ccc=ccc,
+        acc=acc,
+        y_pred=y_pred if task.keep_prediction else None,
+        seconds=seconds,
+    )
+
+
+def plan(data, settings, seed_list, *, random_state=0, device="cpu", budgets=()):
+    """Every fit of Table 1, Table 2 and (with ``budgets``) the label budget study.
+
+    Returns a list of :class:`Task`; the tables are assembled from their
+    results in this order (:func:`_assemble`).
+    """
+    tasks = []
+    # Table 1: uni-modal CCC and accuracy of every modality for both targets.
+    for target in TARGETS:
+        for modality in MODALITIES:
+            tasks.append(
+                Task(
+                    "Table 1",
+                    target,
+                    modality,
+                    None,
+                    "uni-modal",
+                    random_state,
+                    settings,
+                    device,
+                )
+            )
+    # Table 2: SEW and its ablations for the paper's five cases, over seeds.
+    for case in CASES:
+        for variant in VARIANTS:
+            for seed in seed_list:
+                tasks.append(
+                    Task(
+                        "Table 2",
+                        *case,
+                        variant,
+                        seed,
+                        settings,
+                        device,
+                        keep_prediction=case == CASES[0] and seed == seed_list[0],
+                    )
+                )
+    if budgets:
+        tasks += _plan_label_budget(data, budgets, seed_list, settings, device)
+    return tasks
+
+
+def _plan_label_budget(data, budgets, seed_list, settings, device):
+    """The fits of the label-budget study: CCC on dev against labeled recordings.
+
+    For each seed, ``b`` training recordings drawn at random (the same for
+    the three methods: a paired comparison) keep their labels. "uni-modal"
+    and "SEW" train on those recordings only; "SEW + unlabeled" also gets the
+    other training recordings as unlabeled paired rows (NaN targets). An
+    epoch is a pass over every row a model gets, so "SEW + unlabeled" takes
+    more steps per epoch; to compare at equal optimisation, the two other
+    methods train for proportionally more epochs (the same number of steps).
+    """
+    tasks = []
+    for target, weak, strong in BUDGET_CASES:
+        case_data = data[target]
+        in_train = case_data.partition == "train"
+        recordings = np.unique(case_data.groups[in_train])
+        for budget in budgets:
+            for seed in seed_list:
+                chosen = np.random.default_rng(seed).choice(
+                    recordings, size=budget, replace=False
+                )
+                labeled = in_train & np.isin(case_data.groups, chosen)
+                ratio = in_train.sum() / labeled.sum()
+                for method in BUDGET_METHODS:
+                    if method == "SEW + unlabeled" and budget == len(recordings):
+                        continue  # nothing unlabeled: it is "SEW"
+                    semi = method == "SEW + unlabeled"
+                    run_settings = dict(settings)
+                    if not semi:
+                        run_settings["max_epochs"] = max(
+                            1, int(round(settings["max_epochs"] * ratio))
+                        )
+                    tasks.append(
+                        Task(
+                            "label budget",
+                            target,
+                            weak,
+                            strong,
+                            "uni-modal" if method == "uni-modal" else "SEW",
+                            seed,
+                            run_settings,
+                            device,
+                            labeled=tuple(chosen.tolist()),
+                            semi=semi,
+                            method=method,
+                        )
+                    )
+    return tasks
+
+
+def _run_serial(tasks, data, bar):
+    results = []
+    for task in tasks:
+        try:
+            results.append(run_task(task, data))
+        except Exception as exc:
+            raise RunFailedError(task, exc) from exc
+        if bar is not None:
+            bar.update()
+    return results
+
+
+class RunFailedError(RuntimeError):
+    """A fit of ``sewlearn reproduce`` failed; the message names the run."""
+
+    def __init__(self, task, exc):
+        self.task = task
+        super().__init__(
+            f"sewlearn reproduce: the run '{task.name}' failed: "
+            f"{type(exc).__name__}: {exc}"
+        )
+
+
+def _connect(scheduler):
+    """A ``distributed.Client`` and a function closing what was started here.
+
+    ``scheduler``: a scheduler address, ``"local:N"`` (a ``LocalCluster`` of
+    ``N`` single-threaded worker processes, closed at the end) or a Client.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ImportError(
+            "--scheduler needs Dask's distributed scheduler: "
+            "pip install 'sewlearn[distributed]'"
+        ) from exc
+    if isinstance(scheduler, Client):
+        return scheduler, lambda: None
+    if scheduler.startswith("local:"):
+        count = scheduler.partition(":")[2]
+        n_workers = int(count) if count.isdigit() else 0
+        if n_workers < 1:
+            raise ValueError(
+                f"--scheduler local:N needs a number of workers N >= 1, got "
+                f"{scheduler!r}."
+            )
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        )
+        client = Client(cluster)
+
+        def close():
+            client.close()
+            cluster.close()
+
+        return client, close
+    client = Client(scheduler)
+    return client, client.close
+
+
+def _run_on_dask(tasks, data, client, bar, *, retries=1):
+    """Each task on the cluster; results in the order of ``tasks``.
+
+    The data go to every worker once (``scatter(broadcast=True)``); each task
+    gets a reference. A task that raises is retried ``retries`` times by Dask
+    (a worker that dies is handled by the scheduler's own
+    ``distributed.scheduler.allowed-failures``); a task that still fails
+    cancels the run and raises :class:`RunFailedError` naming it.
+    """
+    from distributed import as_completed
+
+    client.wait_for_workers(1)
+    [data_future] = client.scatter([data], broadcast=True, hash=False)
+    run_id = uuid.uuid4().hex[:8]
+    futures = {}
+    for i, task in enumerate(tasks):
+        slug = task.study.replace(" ", "_").lower()
+        future = client.submit(
+            run_task,
+            task,
+            data_future,
+            key=f"sewlearn-{slug}-{run_id}-{i}",
+            retries=retries,
+            pure=False,
+        )
+        futures[future] = i
+    results = [None] * len(tasks)
+    try:
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except Exception as exc:
+                raise RunFailedError(tasks[i], exc) from exc
+            future.release()
+            if bar is not None:
+                bar.update()
+    finally:
+        client.cancel(list(futures))
+        client.cancel([data_future])
+    return results
+
+
+def _assemble(tasks, results, seed_list):
+    """Table 1, Table 2, the label-budget rows and the traces from task results."""
+    done = list(zip(tasks, results))
+    table1 = [
+        dict(target=t.target, modality=t.weak, ccc=r["ccc"], acc=r["acc"])
+        for t, r in done
+        if t.study == "Table 1"
+    ]
+    stronger = {
+        t: max((r for r in table1 if r["target"] == t), key=lambda r: r["ccc"])[
+            "modality"
+        ]
+        for t in TARGETS
+    }
+
+    table2, traces = [], {}
+    for case_index, (target, weak, strong) in enumerate(CASES):
+        per_seed = {}
+        for variant in VARIANTS:
+            cell = [
+                (t, r)
+                for t, r in done
+                if t.study == "Table 2"
+                and (t.target, t.weak, t.strong) == (target, weak, strong)
+                and t.variant == variant
+            ]
+            cccs = [r["ccc"] for _, r in cell]
+            accs = [r["acc"] for _, r in cell]
+            for t, r in cell:
+                if t.keep_prediction:
+                    traces[variant] = r["y_pred"]
+            per_seed[variant] = cccs
+            table2.append(
+                dict(
+                    case=f"{target}: {SHORT[weak]}(+{SHORT[strong]})",
+                    target=target,
+                    weak=weak,
+                    strong=strong,
+                    variant=variant,
+                    ccc_mean=float(np.mean(cccs)),
+                    ccc_std=float(np.std(cccs)),
+                    acc_mean=float(np.mean(accs)),
+                    acc_std=float(np.std(accs)),
+                    n_seeds=len(cccs),
+                    paper_ccc=PAPER_TABLE2_CCC[variant][case_index],
+                )
+            )
+        # Paired over seeds: each variant against uni-modal, seed by seed.
+        for row in table2[-len(VARIANTS) :]:
+            gain = paired_gain(per_seed[row["variant"]], per_seed["uni-modal"])
+            row.update(
+                ccc_gain=gain.mean,
+                ccc_gain_low=gain.low,
+                ccc_gain_high=gain.high,
+                ccc_wins=gain.wins,
+                paper_gain=round(
+                    row["paper_ccc"] - PAPER_TABLE2_CCC["uni-modal"][case_index], 3
+                ),
+            )
+
+    budget_rows = []
+    budget_done = [(t, r) for t, r in done if t.study == "label budget"]
+    for target, weak, strong in BUDGET_CASES:
+        case_done = [
+            (t, r)
+            for t, r in budget_done
+            if (t.target, t.weak, t.strong) == (target, weak, strong)
+        ]
+        budgets = list(dict.fromkeys(len(t.labeled) for t, _ in case_done))
+        for budget in budgets:
+            scores = {m: [] for m in BUDGET_METHODS}
+            for t, r in case_done:
+                if len(t.labeled) == budget:
+                    scores[t.method].append(r["ccc"])
+            if not scores["SEW + unlabeled"]:  # all labeled: it is "SEW"
+                scores["SEW + unlabeled"] = scores["SEW"]
+            for method in BUDGET_METHODS:
+                gain = paired_gain(scores[method], scores["uni-modal"])
+                budget_rows.append(
+                    dict(
+                        case=f"{target}: {SHORT[weak]}(+{SHORT[strong]})",
+                        labeled_recordings=budget,
+                        method=method,
+                        ccc_mean=float(np.mean(scores[method])),
+                        ccc_gain=gain.mean,
+                        ccc_gain_low=gain.low,
+                        ccc_gain_high=gain.high,
+                        ccc_wins=gain.wins,
+                        n_seeds=gain.n,
+                    )
+                )
+    return table1, stronger, table2, traces, budget_rows
+
+
 def run(
     *,
     output="sewlearn-output",
@@ -185,12 +574,24 @@ def run(
     progress=True,
     plots=True,
     label_budget=False,
+    scheduler=None,
+    retries=1,
 ):
     """Run Tables 1 and 2; write Markdown, CSV and PNG files into ``output``.
 
     With ``label_budget=True`` also the label-budget study (see
-    :func:`_label_budget`). Returns a dict with the tables as lists of row
-    dicts and the paths of the files written.
+    :func:`_plan_label_budget`). Every fit is one :class:`Task`; they run one
+    after the other, or with ``scheduler`` as tasks on a Dask cluster: a
+    scheduler address (``"tcp://host:8786"``), ``"local:N"`` (a
+    ``LocalCluster`` of ``N`` single-threaded worker processes, started and
+    closed here; in a script, call under ``if __name__ == "__main__":``) or
+    a ``distributed.Client``. Both give the same tables (byte for byte when
+    torch is threaded alike, e.g. one thread each). A task that raises is
+    retried ``retries`` times on Dask; a run that still fails stops the whole
+    run with :class:`RunFailedError` naming it.
+
+    Returns a dict with the tables as lists of row dicts, the paths of the
+    files written and ``fit_seconds`` (each run's name and its fit time).
     """
     settings = dict(PRESETS[preset])
     for key, value in dict(
@@ -224,103 +625,43 @@ def run(
             f"n_frames={settings['n_frames']}, random_state={random_state})"
         )
     seed_list = [random_state + i for i in range(settings["seeds"])]
-
-    n_runs = len(MODALITIES) * len(TARGETS) + len(CASES) * len(VARIANTS) * len(
-        seed_list
-    )
     budgets = _budgets(data[TARGETS[0]], settings["budgets"]) if label_budget else []
-    if label_budget:
-        n_runs += len(BUDGET_CASES) * len(seed_list) * (3 * len(budgets) - 1)
-    bar = _progress(n_runs, progress)
+    tasks = plan(
+        data,
+        settings,
+        seed_list,
+        random_state=random_state,
+        device=device,
+        budgets=budgets,
+    )
+
+    where = ""
+    bar = _progress(len(tasks), progress)
     start = time.perf_counter()
-
-    # Table 1: uni-modal CCC and accuracy of every modality for both targets.
-    table1 = []
-    for target in TARGETS:
-        for modality in MODALITIES:
-            model = make_model(
-                modality,
-                None,
-                "uni-modal",
-                seed=random_state,
-                settings=settings,
-                device=device,
-            )
-            ccc, acc, _ = evaluate(model, data[target], modality, target)
-            table1.append(dict(target=target, modality=modality, ccc=ccc, acc=acc))
-            if bar is not None:
-                bar.update()
-    stronger = {
-        t: max((r for r in table1 if r["target"] == t), key=lambda r: r["ccc"])[
-            "modality"
-        ]
-        for t in TARGETS
-    }
-
-    # Table 2: SEW and its ablations for the paper's five cases, over seeds.
-    table2, traces = [], {}
-    for case_index, (target, weak, strong) in enumerate(CASES):
-        per_seed = {}
-        for variant, weights in VARIANTS.items():
-            cccs, accs = [], []
-            for seed in seed_list:
-                model = make_model(
-                    weak, strong, variant, seed=seed, settings=settings, device=device
-                )
-                ccc, acc, y_pred = evaluate(
-                    model,
-                    data[target],
-                    weak,
-                    target,
-                    None if weights is None else strong,
-                )
-                cccs.append(ccc)
-                accs.append(acc)
-                if (target, weak, strong) == CASES[0] and seed == seed_list[0]:
-                    traces[variant] = y_pred
+    try:
+        if scheduler is None:
+            results = _run_serial(tasks, data, bar)
+        else:
+            client, close = _connect(scheduler)
+            try:
+                results = _run_on_dask(tasks, data, client, bar, retries=retries)
+                n_workers = len(client.nthreads())
+            finally:
                 if bar is not None:
-                    bar.update()
-            per_seed[variant] = cccs
-            table2.append(
-                dict(
-                    case=f"{target}: {SHORT[weak]}(+{SHORT[strong]})",
-                    target=target,
-                    weak=weak,
-                    strong=strong,
-                    variant=variant,
-                    ccc_mean=float(np.mean(cccs)),
-                    ccc_std=float(np.std(cccs)),
-                    acc_mean=float(np.mean(accs)),
-                    acc_std=float(np.std(accs)),
-                    n_seeds=len(cccs),
-                    paper_ccc=PAPER_TABLE2_CCC[variant][case_index],
-                )
-            )
-        # Paired over seeds: each variant against uni-modal, seed by seed.
-        for row in table2[-len(VARIANTS) :]:
-            gain = paired_gain(per_seed[row["variant"]], per_seed["uni-modal"])
-            row.update(
-                ccc_gain=gain.mean,
-                ccc_gain_low=gain.low,
-                ccc_gain_high=gain.high,
-                ccc_wins=gain.wins,
-                paper_gain=round(
-                    row["paper_ccc"] - PAPER_TABLE2_CCC["uni-modal"][case_index], 3
-                ),
-            )
-
-    budget_rows = []
-    if label_budget:
-        budget_rows = _label_budget(data, budgets, seed_list, settings, device, bar=bar)
-    if bar is not None:
-        bar.close()
+                    bar.close()  # before the cluster's shutdown
+                close()
+            where = f"; {len(tasks)} fits as Dask tasks on {n_workers} worker(s)"
+    finally:
+        if bar is not None:
+            bar.close()
     elapsed = time.perf_counter() - start
+    table1, stronger, table2, traces, budget_rows = _assemble(tasks, results, seed_list)
 
     header = (
         f"sewlearn {__version__} reproduce ({preset}); data: {source}; "
         f"{len(seed_list)} seed(s), {settings['max_epochs']} epochs, "
         f"{settings['optimizer']} lr={settings['lr']}, batch "
-        f"{settings['batch_size']}; dev partition; {elapsed:.0f} s"
+        f"{settings['batch_size']}; dev partition; {elapsed:.0f} s{where}"
     )
     md1 = _table1_markdown(table1, stronger)
     md2 = _table2_markdown(table2)
@@ -357,6 +698,7 @@ def run(
         "label_budget": budget_rows,
         "stronger": stronger,
         "files": written,
+        "fit_seconds": {t.name: r["seconds"] for t, r in zip(tasks, results)},
     }
 
 
@@ -364,81 +706,6 @@ def _budgets(data, budgets):
     """Numbers of labeled training recordings: ``budgets`` below the total, then all."""
     n_train = len(np.unique(data.groups[data.partition == "train"]))
     return sorted({b for b in budgets if b < n_train} | {n_train})
-
-
-def _label_budget(data, budgets, seed_list, settings, device, *, bar=None):
-    """CCC on dev against the number of labeled training recordings.
-
-    For each seed, ``b`` training recordings drawn at random (the same for
-    the three methods: a paired comparison) keep their labels. "uni-modal"
-    and "SEW" train on those recordings only; "SEW + unlabeled" also gets the
-    other training recordings as unlabeled paired rows (NaN targets). An
-    epoch is a pass over every row a model gets, so "SEW + unlabeled" takes
-    more steps per epoch; to compare at equal optimisation, the two other
-    methods train for proportionally more epochs (the same number of steps).
-    """
-    rows = []
-    for target, weak, strong in BUDGET_CASES:
-        case_data = data[target]
-        in_train = case_data.partition == "train"
-        recordings = np.unique(case_data.groups[in_train])
-        for budget in budgets:
-            scores = {m: [] for m in BUDGET_METHODS}
-            for seed in seed_list:
-                chosen = np.random.default_rng(seed).choice(
-                    recordings, size=budget, replace=False
-                )
-                labeled = in_train & np.isin(case_data.groups, chosen)
-                y_semi = np.where(labeled, case_data.targets[target], np.nan)[in_train]
-                ratio = in_train.sum() / labeled.sum()
-                for method in BUDGET_METHODS:
-                    if method == "SEW + unlabeled" and budget == len(recordings):
-                        continue  # nothing unlabeled: it is "SEW"
-                    semi = method == "SEW + unlabeled"
-                    run_settings = dict(settings)
-                    if not semi:
-                        run_settings["max_epochs"] = max(
-                            1, int(round(settings["max_epochs"] * ratio))
-                        )
-                    variant = "uni-modal" if method == "uni-modal" else "SEW"
-                    model = make_model(
-                        weak,
-                        strong,
-                        variant,
-                        seed=seed,
-                        settings=run_settings,
-                        device=device,
-                    )
-                    ccc, _, _ = evaluate(
-                        model,
-                        case_data,
-                        weak,
-                        target,
-                        None if method == "uni-modal" else strong,
-                        train=in_train if semi else labeled,
-                        y_train=y_semi if semi else None,
-                    )
-                    scores[method].append(ccc)
-                    if bar is not None:
-                        bar.update()
-            if budget == len(recordings):
-                scores["SEW + unlabeled"] = scores["SEW"]
-            for method in BUDGET_METHODS:
-                gain = paired_gain(scores[method], scores["uni-modal"])
-                rows.append(
-                    dict(
-                        case=f"{target}: {SHORT[weak]}(+{SHORT[strong]})",
-                        labeled_recordings=budget,
-                        method=method,
-                        ccc_mean=float(np.mean(scores[method])),
-                        ccc_gain=gain.mean,
-                        ccc_gain_low=gain.low,
-                        ccc_gain_high=gain.high,
-                        ccc_wins=gain.wins,
-                        n_seeds=gain.n,
-                    )
-                )
-    return rows
 
 
 def _table1_markdown(rows, stronger):
@@ -678,6 +945,14 @@ def main(argv=None):
         help="also CCC against the number of labeled training recordings, for "
         "uni-modal, SEW and SEW with the other recordings as unlabeled pairs",
     )
+    rep.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run every fit as a task on a Dask cluster: a scheduler address "
+        "(tcp://host:8786) or local:N for N single-threaded local worker "
+        "processes; same tables as without (pip install 'sewlearn[distributed]')",
+    )
     args = parser.parse_args(argv)
     run(
         output=args.output,
@@ -692,5 +967,6 @@ def main(argv=None):
         progress=not args.no_progress,
         plots=not args.no_plots,
         label_budget=args.label_budget,
+        scheduler=args.scheduler,
     )
     return 0

@@ -108,6 +108,27 @@ def test_writes_valid_png_figures(tiny_run):
         assert np.ptp(pixels) > 0  # not a blank image
 
 
+@pytest.mark.slow
+def test_scheduler_local_writes_the_same_files(tiny_run, tmp_path_factory, capsys):
+    """Every fit as a task on two Dask worker processes: the same tables."""
+    pytest.importorskip("distributed")
+    out = tmp_path_factory.mktemp("reproduce-dask")
+    args = ["reproduce", "--output", str(out), *TINY, "--label-budget"]
+    assert main([*args, "--scheduler", "local:2"]) == 0
+    printed = capsys.readouterr().out
+    assert "as Dask tasks on 2 worker(s)" in printed
+    for name in ["table1_unimodal.csv", "table2_ablation.csv", "label_budget.csv"]:
+        assert (out / name).read_bytes() == (tiny_run / name).read_bytes(), name
+        assert str(out / name) in printed  # listed among the files written
+    # results.md too, but for the first line (wall time, where it ran).
+    ours = (out / "results.md").read_text().split("\n", 1)
+    serial = (tiny_run / "results.md").read_text().split("\n", 1)
+    assert ours[1] == serial[1]
+    if (tiny_run / "traces.png").exists():  # matplotlib installed
+        for name in ["table2_ccc.png", "traces.png", "label_budget.png"]:
+            assert (out / name).read_bytes() == (tiny_run / name).read_bytes(), name
+
+
 def test_python_dash_m_entry_point():
     result = subprocess.run(
         [sys.executable, "-m", "sewlearn", "--help"],
@@ -131,3 +152,30 @@ def test_reproduce_on_avec_folder(tmp_path):
     assert "AVEC 2016 features from" in report
     with open(out / "table2_ablation.csv", newline="") as f:
         assert len(list(csv.DictReader(f))) == len(CASES) * len(VARIANTS)
+
+
+def test_a_failing_fit_names_the_run(tmp_path, monkeypatch):
+    import sewlearn._reproduce as reproduce
+
+    def broken(weak, strong, variant, **kwargs):
+        if (weak, variant) == ("video_geometric", "uni-modal"):
+            raise ValueError("this fit is broken")
+        return make_model(weak, strong, variant, **kwargs)
+
+    make_model = reproduce.make_model
+    monkeypatch.setattr(reproduce, "make_model", broken)
+    args = ["reproduce", "--output", str(tmp_path), *TINY, "--no-plots"]
+    with pytest.raises(reproduce.RunFailedError) as info:
+        main(args)
+    assert str(info.value) == (
+        "sewlearn reproduce: the run 'Table 1, arousal: video-geo, uni-modal, "
+        "seed 0' failed: ValueError: this fit is broken"
+    )
+    assert not (tmp_path / "table1_unimodal.csv").exists()
+
+
+@pytest.mark.parametrize("scheduler", ["local:0", "local:two"])
+def test_scheduler_local_needs_a_number_of_workers(tmp_path, scheduler):
+    pytest.importorskip("distributed")
+    with pytest.raises(ValueError, match="N >= 1"):
+        main(["reproduce", "--output", str(tmp_path), *TINY, "--scheduler", scheduler])

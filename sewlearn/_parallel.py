@@ -1,0 +1,106 @@
+# License: BSD 3 clause
+"""Running fits as Dask tasks: torch's intra-op threads inside a worker.
+
+Dask, not a scheduler of our own, scales sewlearn out: scikit-learn's
+``GridSearchCV`` / ``cross_validate`` through joblib's ``"dask"`` backend, and
+``sewlearn reproduce --scheduler``. The one thing Dask cannot know is how many
+threads torch should use inside a task; :func:`torch_threads_for_task` sets
+that. ``distributed`` is imported only when asked for, so the package works
+without it (``pip install "sewlearn[distributed]"`` adds it).
+"""
+
+from contextlib import contextmanager
+
+import torch
+
+__all__ = ["dask_worker_nthreads", "torch_threads_for_task"]
+
+
+def dask_worker_nthreads():
+    """The thread count of the Dask worker running this code, or None outside one.
+
+    A worker started with ``nthreads=k`` (``dask worker --nthreads k``,
+    ``LocalCluster(threads_per_worker=k)``) owns ``k`` cores and runs up to
+    ``k`` tasks at once, one per thread.
+
+    Returns
+    -------
+    nthreads : int or None
+        None when ``distributed`` is not installed or this code is not running
+        inside a Dask worker.
+    """
+    try:
+        from distributed import get_worker
+    except ImportError:
+        return None
+    try:
+        worker = get_worker()
+    except ValueError:  # "No worker found": not inside a Dask task
+        return None
+    state = getattr(worker, "state", None)  # distributed >= 2022.11
+    nthreads = getattr(state, "nthreads", None) or getattr(worker, "nthreads", None)
+    return int(nthreads) if nthreads else None
+
+
+@contextmanager
+def torch_threads_for_task(n_threads=None):
+    """Limit torch's intra-op threads while a Dask task runs; restore them after.
+
+    Inside a Dask worker, torch uses ``n_threads`` threads for the duration
+    of the ``with`` block, by default the worker's thread budget per task:
+    a worker with ``nthreads=k`` runs ``k`` tasks at once on its ``k`` cores,
+    so each task gets one core, hence one torch thread. Outside a worker
+    (a plain script, ``n_jobs=1``) nothing changes unless ``n_threads`` is
+    given.
+
+    Why one: torch's default is one thread per core of the machine, in every
+    task. ``k`` tasks at once then run ``k`` times as many threads as cores;
+    several torch threads per task on a shared 2-core machine were measured
+    here to be 5-25x slower than one. Small networks such as SEW's gain little
+    from intra-op threads anyway; the parallelism is across tasks. For one
+    large fit per multi-core machine, start the worker with one thread and
+    pass ``n_threads`` explicitly.
+
+    torch keeps the setting per OS thread (OpenMP), and new threads start
+    from the last value set, so the previous value is restored on exit, also
+    when the block raises.
+
+    Parameters
+    ----------
+    n_threads : int or None, default=None
+        Threads for torch in the block. None: one per task inside a Dask
+        worker, no change outside one.
+
+    Yields
+    ------
+    n_threads : int
+        The number of torch threads in effect inside the block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sewlearn._parallel import torch_threads_for_task
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads_for_task() as n:  # not in a Dask worker: no change
+    ...     n == before
+    True
+    >>> with torch_threads_for_task(n_threads=1) as n:
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n_threads is None and dask_worker_nthreads() is not None:
+        # A worker's k threads run k tasks at once on its k cores: one each.
+        n_threads = 1
+    previous = torch.get_num_threads()
+    if n_threads is None or n_threads == previous:
+        yield previous
+        return
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be at least 1, got {n_threads}.")
+    torch.set_num_threads(n_threads)
+    try:
+        yield n_threads
+    finally:
+        torch.set_num_threads(previous)
