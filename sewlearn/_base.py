@@ -31,6 +31,7 @@ from ._net import (
     epoch_history,
     make_callbacks,
 )
+from ._parallel import torch_threads_for_task
 
 __all__ = [
     "BaseTorchEstimator",
@@ -232,7 +233,9 @@ class BaseTorchEstimator(
         target = self._target_tensor(target, device)
         if windows is not None:  # a sequence model: the dataset holds the target
             tensors, target = WindowDataset(tensors, target, *windows), None
-        with seeded_torch(seed):
+        # Inside a Dask worker, one torch thread per task (see _parallel.py);
+        # elsewhere the threads are left as they are.
+        with seeded_torch(seed), torch_threads_for_task():
             net = LossPartsNet(
                 module=module,
                 criterion=criterion,
