@@ -31,28 +31,17 @@ import time
 import numpy as np
 import sklearn
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
+from bench_unlabeled import digits_views
 
 from sewlearn import SEWClassifier, __version__, ccc_score, paired_gain
-from sewlearn._reproduce import CASES, PRESETS, _subsample, make_model
-from sewlearn.datasets import make_recola_like
+from sewlearn._reproduce import CASES, PRESETS, built_in_data, make_model
 
 ALIGNMENTS = ("cca", "ey")
 
 
 def recola_runs(seeds, cases):
     settings = dict(PRESETS["quick"])
-    data = _subsample(
-        make_recola_like(
-            n_recordings=settings["n_recordings"],
-            n_frames=settings["n_frames"],
-            partitions=("train", "dev"),
-            random_state=0,
-        ),
-        settings["frame_step"],
-    )
+    data = built_in_data(settings)
     train, dev = data.partition == "train", data.partition == "dev"
     rows = []
     for target, weak, strong in cases:
@@ -83,16 +72,8 @@ def recola_runs(seeds, cases):
 
 
 def digits_runs(seeds, label_counts):
-    digits = load_digits()
-    rng = np.random.default_rng(0)
-    full = digits.images.reshape(len(digits.images), -1)
-    weak = digits.images[:, :, :4].reshape(len(full), -1)
-    weak = weak + rng.normal(scale=4.0, size=weak.shape)
-    W_train, W_test, S_train, _, y_train, y_test = train_test_split(
-        weak, full, digits.target, test_size=0.5, random_state=0, stratify=digits.target
-    )
-    scaler = StandardScaler().fit(W_train)
-    W_train, W_test = scaler.transform(W_train), scaler.transform(W_test)
+    # The same views as bench_unlabeled.py (run from benchmarks/ as a script).
+    W_train, W_test, S_train, y_train, y_test = digits_views()
     params = dict(
         weak_hidden_layer_sizes=(128,),
         strong_hidden_layer_sizes=(64,),

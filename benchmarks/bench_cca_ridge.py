@@ -21,8 +21,7 @@ import argparse
 import statistics
 import time
 
-from sewlearn._reproduce import CASES, PRESETS, _subsample, evaluate, make_model
-from sewlearn.datasets import make_recola_like
+from sewlearn._reproduce import CASES, PRESETS, built_in_data, evaluate, make_model
 
 
 def main():
@@ -38,15 +37,7 @@ def main():
         settings["batch_size"] = args.batch_size
     if args.max_epochs:
         settings["max_epochs"] = args.max_epochs
-    data = _subsample(
-        make_recola_like(
-            n_recordings=settings["n_recordings"],
-            n_frames=settings["n_frames"],
-            partitions=("train", "dev"),
-            random_state=0,
-        ),
-        settings["frame_step"],
-    )
+    data = built_in_data(settings)
     print(
         f"quick preset: {settings['n_recordings']} recordings x "
         f"{settings['n_frames']} frames, step {settings['frame_step']}, "

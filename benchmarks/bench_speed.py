@@ -36,7 +36,7 @@ from torch.nn import functional as F
 import sewlearn._cca
 from sewlearn import SEWRegressor
 from sewlearn._cca import cca_loss
-from sewlearn._net import _PREDICT_CHUNK
+from sewlearn._net import PREDICT_CHUNK
 
 N_WEAK, N_STRONG, LATENT = 632, 88, 128
 
@@ -107,8 +107,8 @@ def matmul_floor(sew, X, device):
     _sync(device)
     start = time.perf_counter()
     with torch.inference_mode():
-        for i in range(0, len(X), _PREDICT_CHUNK):
-            h = X[i : i + _PREDICT_CHUNK]
+        for i in range(0, len(X), PREDICT_CHUNK):
+            h = X[i : i + PREDICT_CHUNK]
             for w, b in weights:
                 h = torch.addmm(b, h, w)
     _sync(device)
@@ -122,8 +122,8 @@ def bare_forward(sew, X, device):
     _sync(device)
     start = time.perf_counter()
     with torch.inference_mode():
-        for i in range(0, len(X), _PREDICT_CHUNK):
-            sew.module_(X[i : i + _PREDICT_CHUNK]).cpu()
+        for i in range(0, len(X), PREDICT_CHUNK):
+            sew.module_(X[i : i + PREDICT_CHUNK]).cpu()
     _sync(device)
     return time.perf_counter() - start
 

@@ -101,19 +101,10 @@ def run(n_labels, seeds, data):
 
 
 def run_recola(n_recordings, seeds, case):
-    from sewlearn._reproduce import PRESETS, _subsample, make_model
-    from sewlearn.datasets import make_recola_like
+    from sewlearn._reproduce import PRESETS, built_in_data, make_model
 
     settings = dict(PRESETS["quick"])
-    data = _subsample(
-        make_recola_like(
-            n_recordings=settings["n_recordings"],
-            n_frames=settings["n_frames"],
-            partitions=("train", "dev"),
-            random_state=0,
-        ),
-        settings["frame_step"],
-    )
+    data = built_in_data(settings)
     target, weak, strong = case
     train, dev = data.partition == "train", data.partition == "dev"
     recordings = np.unique(data.groups[train])

@@ -27,7 +27,6 @@ __all__ = [
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 # Rows per forward pass at predict time: bounds memory, large enough for speed.
 PREDICT_CHUNK = 16384
-_PREDICT_CHUNK = PREDICT_CHUNK  # the name benchmarks/bench_speed.py imports
 
 
 class LossPartsNet(NeuralNet):
@@ -52,6 +51,7 @@ class LossPartsNet(NeuralNet):
 
     _pending = None  # {history key: [0-d tensors]} while a pass runs
     _per_pass = None  # {history key: 0-d tensor}: one value for the pass
+    _chance_due = False  # the first training batch of a pass has not run yet
 
     def get_dataset(self, X, y=None):
         if isinstance(X, TensorDictDataset):
@@ -64,11 +64,12 @@ class LossPartsNet(NeuralNet):
         # Only called from the steps of run_single_epoch, which collects these.
         for name, part in parts.items():
             self._pending.setdefault(prefix + name, []).append(part.detach())
-        chance = getattr(self.criterion_, "alignment_chance", None)
-        if training and chance is not None and not self._per_pass:
+        if self._chance_due:
             # Once per epoch, on its first batch: the alignment loss of
             # mismatched pairs, the chance level to read the loss against.
-            value = chance(y_pred)
+            self._chance_due = False
+            chance = getattr(self.criterion_, "alignment_chance", None)
+            value = None if chance is None else chance(y_pred)
             if value is not None:
                 self._per_pass["train_alignment_chance"] = value.detach()
         return total
@@ -88,6 +89,7 @@ class LossPartsNet(NeuralNet):
         rows = self.history[-1]["batches"]
         first = len(rows)
         self._pending, self._per_pass = {}, {}
+        self._chance_due = training
         try:
             batch_count = 0
             for batch in iterator:
@@ -102,6 +104,7 @@ class LossPartsNet(NeuralNet):
             pending, per_pass = self._pending, self._per_pass
         finally:
             self._pending = self._per_pass = None
+            self._chance_due = False
         if pending:
             keys = list(pending)
             # One device-to-host copy for every value of the pass.

@@ -171,6 +171,17 @@ def _subsample(data, step):
     return out
 
 
+def built_in_data(settings, random_state=0):
+    """The built-in data of a preset: train and dev, every ``frame_step``-th frame."""
+    data = make_recola_like(
+        n_recordings=settings["n_recordings"],
+        n_frames=settings["n_frames"],
+        partitions=("train", "dev"),
+        random_state=random_state,
+    )
+    return _subsample(data, settings["frame_step"])
+
+
 def _progress(total, enabled):
     try:
         from tqdm.auto import tqdm
@@ -613,13 +624,7 @@ def run(
         }
         source = f"AVEC 2016 features from {avec_root}"
     else:
-        synthetic = make_recola_like(
-            n_recordings=settings["n_recordings"],
-            n_frames=settings["n_frames"],
-            partitions=("train", "dev"),
-            random_state=random_state,
-        )
-        data = dict.fromkeys(TARGETS, _subsample(synthetic, settings["frame_step"]))
+        data = dict.fromkeys(TARGETS, built_in_data(settings, random_state))
         source = (
             f"make_recola_like(n_recordings={settings['n_recordings']}, "
             f"n_frames={settings['n_frames']}, random_state={random_state})"

@@ -31,6 +31,7 @@ from ._sequence import (
     stitched_outputs,
     training_windows,
 )
+from .metrics import _per_labeled_column
 
 __all__ = ["SEWClassifier", "SEWRegressor"]
 
@@ -814,20 +815,14 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
             y, ensure_2d=False, ensure_all_finite="allow-nan", input_name="y"
         )
         y_pred = self.predict(X, groups=groups)
-        known = ~np.isnan(y)
-        if known.all():
+        if not np.isnan(y).any():
             return r2_score(y, y_pred, sample_weight=sample_weight)
-        y, y_pred = y.reshape(len(y), -1), y_pred.reshape(len(y), -1)
-        weight = None if sample_weight is None else np.asarray(sample_weight)
-        known = known.reshape(y.shape)
-        scores = [
-            r2_score(
-                y[rows, j],
-                y_pred[rows, j],
-                sample_weight=None if weight is None else weight[rows],
-            )
-            for j, rows in enumerate(known.T)
-        ]
+        scores = _per_labeled_column(
+            lambda t, p, w: r2_score(t, p, sample_weight=w, multioutput="raw_values"),
+            y.reshape(len(y), -1),
+            y_pred.reshape(len(y), -1),
+            None if sample_weight is None else np.asarray(sample_weight),
+        )
         return float(np.mean(scores))
 
     def _prediction_loss(self):
