@@ -20,7 +20,8 @@ eigenvalue ``r``. With ``S11 = L1 L1^T`` and ``S22 = L2 L2^T``,
 same singular values as ``T``, and the backward pass of a Cholesky factor and
 of triangular solves has no such terms. The singular values come from
 ``torch.linalg.svdvals``, whose backward (``U diag(g) V^T``) is finite even
-for repeated singular values.
+for repeated singular values (or, when LAPACK fails to converge on them,
+from ``eigvalsh`` of the Gram matrix: :func:`_singular_values`).
 
 Two routes to the same numbers. The *feature-space* route above factorises
 ``d x d`` matrices. When the batch is much smaller than the code width (the
@@ -137,8 +138,31 @@ def _feature_space(h1, h2, r1, r2):
     t = torch.linalg.solve_triangular(l2, a.T, upper=False).T
     # svdvals raises on non-finite input; feed it zeros and return NaN then.
     finite = torch.isfinite(t).all()
-    corr = torch.linalg.svdvals(torch.where(finite, t, torch.zeros_like(t)))
+    corr = _singular_values(torch.where(finite, t, torch.zeros_like(t)))
     return torch.where(finite, corr, torch.full_like(corr, float("nan")))
+
+
+def _singular_values(t):
+    """``torch.linalg.svdvals(t)``, or the same values when it fails to converge.
+
+    LAPACK's divide-and-conquer SVD (``gesdd``, torch's CPU driver) can fail
+    on finite input with many repeated singular values, which is what ``T``
+    has when a batch holds fewer rows than the code width but enough to take
+    the feature-space route (e.g. 4 windows of 25 frames and width 128: 99
+    values near 1, the rest near 0). The singular values are then taken as
+    the square roots of the eigenvalues of the smaller Gram matrix
+    (``eigvalsh``, which converges there; its backward, ``V diag(g) V^T``,
+    needs no gap between eigenvalues either). They agree to about 1e-8
+    (squaring halves the digits of the smallest values, which the loss does
+    not use).
+    """
+    try:
+        return torch.linalg.svdvals(t)
+    except torch.linalg.LinAlgError:
+        gram = t.T @ t if t.shape[1] <= t.shape[0] else t @ t.T
+        eigenvalues = torch.linalg.eigvalsh(gram).flip(-1)
+        # A floor above 0 keeps sqrt's backward finite (0 / tiny, not 0 / 0).
+        return eigenvalues.clamp_min(torch.finfo(gram.dtype).tiny).sqrt()
 
 
 def _nan_where_failed(factor, info):
@@ -170,13 +194,16 @@ def _sample_space(h1, h2, r1, r2):
             return None
         # Centring and scaling in one product: G = D D^T / (m-1) = R^T R.
         _, rr = torch.linalg.qr(h.T @ basis)
-        sv = torch.linalg.svdvals(rr.detach())
+        try:
+            sv = torch.linalg.svdvals(rr.detach())
+        except torch.linalg.LinAlgError:  # see _singular_values
+            return None
         if not sv[-1] * _SAMPLE_SPACE_MAX_COND > sv[0]:
             return None
         eye = torch.eye(m - 1, dtype=h.dtype, device=h.device)
         w = torch.linalg.cholesky(rr @ rr.T + r * eye)
         factors.append(torch.linalg.solve_triangular(w, rr, upper=False))
-    return torch.linalg.svdvals(factors[0] @ factors[1].T)
+    return _singular_values(factors[0] @ factors[1].T)
 
 
 def cca_loss(h1, h2, *, n_components=10, r1=1e-3, r2=1e-3):

@@ -38,6 +38,7 @@ from sewlearn import (
 )
 from sewlearn._parallel import torch_threads_for_task
 from sewlearn.datasets import load_avec2016, make_recola_like
+from sewlearn.postprocessing import PostProcessedRegressor
 
 MODALITIES = ("audio", "video_geometric", "video_appearance")
 TARGETS = ("arousal", "valence")
@@ -82,12 +83,29 @@ PAPER_TABLE2_CCC = {
 BUDGET_CASES = (CASES[0], CASES[2])
 BUDGET_METHODS = ("uni-modal", "SEW", "SEW + unlabeled")
 
+# The time study (``--time``, the paper's future work): the same two cases,
+# the uni-modal network and SEW, each as a frame-wise model, as a sequence
+# model over windows of ``window_seconds``, and as that sequence model with
+# the AVEC 2016 baseline's post-processing. All of them use the recurrent
+# head (head="gru"), so the window is the only difference between the first
+# two; the sequence model trains for as many optimiser steps as the
+# frame-wise one (:func:`_equal_step_epochs`).
+TIME_CASES = BUDGET_CASES
+TIME_METHODS = ("uni-modal", "SEW")
+TIME_MODELS = ("frame-wise", "sequence", "sequence + post-processing")
+# The post-processing's candidate delays (0 to 4 s) and smoothing windows (up
+# to 8 s), in seconds: PostProcessedRegressor's defaults at 25 frames/s.
+POST_DELAYS_S = tuple(0.2 * i for i in range(21))
+POST_WINDOWS_S = (0.04, 0.2, 0.44, 1.0, 2.04, 4.04, 6.04, 8.04)
+
 # Encoder hidden layers per modality (section 4.3): video-geometric
 # [512, 256, latent], audio [108, latent], video-appearance one linear layer.
 HIDDEN = {"audio": (108,), "video_geometric": (512, 256), "video_appearance": ()}
 
 # Run sizes. "quick" fits the whole run in about 6 minutes on 2 CPU cores:
-# fewer and shorter recordings, every 2nd frame, Adam and fewer epochs.
+# fewer and shorter recordings, every 2nd frame, Adam and fewer epochs. The
+# time study's sequence models read windows of ``window_seconds``, batches
+# of ``windows_per_batch`` windows.
 PRESETS = {
     "quick": dict(
         n_recordings=4,
@@ -99,6 +117,8 @@ PRESETS = {
         lr=1e-3,
         batch_size=32,
         budgets=(1, 2),
+        window_seconds=2.0,
+        windows_per_batch=4,
     ),
     "full": dict(
         n_recordings=9,
@@ -110,6 +130,8 @@ PRESETS = {
         lr=1e-3,
         batch_size=32,
         budgets=(1, 2, 4),
+        window_seconds=2.0,
+        windows_per_batch=4,
     ),
 }
 
@@ -119,10 +141,9 @@ def latent_dim(*modalities):
     return 168 if "video_appearance" in modalities else 128
 
 
-def make_model(weak, strong, variant, *, seed, settings, device):
-    """A StandardScaler + SEWRegressor pipeline with the paper's architecture."""
-    weights = VARIANTS[variant] or {}
-    sew = SEWRegressor(
+def make_sew(weak, strong, variant, *, seed, settings, device, **params):
+    """A SEWRegressor with the paper's architecture; ``params`` override."""
+    network = dict(
         weak_hidden_layer_sizes=HIDDEN[weak],
         strong_hidden_layer_sizes=HIDDEN[strong] if strong else (108,),
         latent_dim=latent_dim(weak, strong) if strong else latent_dim(weak),
@@ -132,8 +153,13 @@ def make_model(weak, strong, variant, *, seed, settings, device):
         max_epochs=settings["max_epochs"],
         device=device,
         random_state=seed,
-        **weights,
     )
+    return SEWRegressor(**{**network, **(VARIANTS[variant] or {}), **params})
+
+
+def make_model(weak, strong, variant, *, seed, settings, device):
+    """A StandardScaler + SEWRegressor pipeline with the paper's architecture."""
+    sew = make_sew(weak, strong, variant, seed=seed, settings=settings, device=device)
     return make_pipeline(StandardScaler(), sew)
 
 
@@ -201,7 +227,9 @@ class Task:
     ``X_strong`` is passed; ``strong`` is the case's strong modality, which
     also sizes the network (None in Table 1). ``labeled`` (label budget only)
     lists the training recordings that keep their labels; with ``semi`` the
-    other training recordings come as unlabeled paired rows.
+    other training recordings come as unlabeled paired rows. ``model`` (time
+    study only) is "frame-wise" or "sequence"; a sequence task also scores
+    the sequence model post-processed.
     """
 
     study: str  # "Table 1", "Table 2" or "label budget"
@@ -216,6 +244,7 @@ class Task:
     semi: bool = False
     method: str | None = None  # label budget: one of BUDGET_METHODS
     keep_prediction: bool = False  # for the traces figure
+    model: str | None = None  # time study: "frame-wise" or "sequence"
 
     @property
     def name(self):
@@ -224,6 +253,10 @@ class Task:
             case = f"{self.target}: {SHORT[self.weak]}"
         else:
             case = f"{self.target}: {SHORT[self.weak]}(+{SHORT[self.strong]})"
+        if self.model is not None:
+            return (
+                f"{self.study}, {case}, {self.variant}, {self.model}, seed {self.seed}"
+            )
         if self.labeled is None:
             return f"{self.study}, {case}, {self.variant}, seed {self.seed}"
         return (
@@ -240,6 +273,9 @@ def run_task(task, data):
     Dask worker torch uses one thread (:func:`torch_threads_for_task`).
     """
     case_data = data[task.target]
+    if task.model is not None:
+        with torch_threads_for_task():
+            return _run_time_task(task, case_data)
     train = y_train = None
     if task.labeled is not None:
         in_train = case_data.partition == "train"
@@ -279,8 +315,84 @@ def run_task(task, data):
     )
 
 
-def plan(data, settings, seed_list, *, random_state=0, device="cpu", budgets=()):
-    """Every fit of Table 1, Table 2 and (with ``budgets``) the label budget study.
+def _run_time_task(task, data):
+    """Fit and score one task of the time study (see :data:`TIME_MODELS`).
+
+    The weak features are standardised on the train partition; the model is
+    the case's SEWRegressor with ``head="gru"``. A "sequence" task fits
+    :class:`~sewlearn.postprocessing.PostProcessedRegressor` around the
+    sequence model: its ``estimator_`` is the sequence model fitted on the
+    whole train partition with the task's seed, the very model a fit of its
+    own would give, so one task scores both the raw sequence model (``ccc``,
+    ``acc``) and the post-processed one (``ccc_post``, ``acc_post``, with
+    the chosen ``delay_s`` and ``window_s`` in seconds).
+    """
+    settings = task.settings
+    train, dev = data.partition == "train", data.partition == "dev"
+    scaler = StandardScaler().fit(data.features[task.weak][train])
+    X_train = scaler.transform(data.features[task.weak][train])
+    X_dev = scaler.transform(data.features[task.weak][dev])
+    y_train, y_dev = data.targets[task.target][train], data.targets[task.target][dev]
+    groups_train, groups_dev = data.groups[train], data.groups[dev]
+    fit_params = {}
+    if VARIANTS[task.variant] is not None:
+        fit_params["X_strong"] = data.features[task.strong][train]
+    sequence = task.model == "sequence"
+    sew = make_sew(
+        task.weak,
+        task.strong,
+        task.variant,
+        seed=task.seed,
+        settings=settings,
+        device=task.device,
+        head="gru",
+        sequence_length=settings["sequence_length"] if sequence else None,
+    )
+    start = time.perf_counter()
+    out = {}
+    if sequence:
+        period = settings["frame_period"]
+        post = PostProcessedRegressor(
+            sew,
+            delays=sorted({int(round(d / period)) for d in POST_DELAYS_S}),
+            windows=sorted(
+                {max(1, int(round(w / period))) | 1 for w in POST_WINDOWS_S}
+            ),
+        )
+        post.fit(X_train, y_train, groups=groups_train, **fit_params)
+        y_pred = post.estimator_.predict(X_dev, groups=groups_dev)
+        y_post = post.predict(X_dev, groups=groups_dev)
+        out.update(
+            ccc_post=ccc_score(y_dev, y_post),
+            acc_post=binary_accuracy_score(y_dev, y_post),
+            y_post=y_post if task.keep_prediction else None,
+            delay_s=round(post.delay_ * period, 3),
+            window_s=round(post.window_ * period, 3),
+        )
+    else:
+        sew.fit(X_train, y_train, **fit_params)
+        y_pred = sew.predict(X_dev)
+    out.update(
+        ccc=ccc_score(y_dev, y_pred),
+        acc=binary_accuracy_score(y_dev, y_pred),
+        y_pred=y_pred if task.keep_prediction else None,
+        seconds=time.perf_counter() - start,
+    )
+    return out
+
+
+def plan(
+    data,
+    settings,
+    seed_list,
+    *,
+    random_state=0,
+    device="cpu",
+    budgets=(),
+    time_models=False,
+):
+    """Every fit of Table 1, Table 2, the label budget study (with ``budgets``)
+    and the time study (with ``time_models``).
 
     Returns a list of :class:`Task`; the tables are assembled from their
     results in this order (:func:`_assemble`).
@@ -318,6 +430,77 @@ def plan(data, settings, seed_list, *, random_state=0, device="cpu", budgets=())
                 )
     if budgets:
         tasks += _plan_label_budget(data, budgets, seed_list, settings, device)
+    if time_models:
+        tasks += _plan_time(data, seed_list, settings, device)
+    return tasks
+
+
+def _frame_period(data):
+    """Seconds between consecutive frames of a recording (the median step)."""
+    steps = np.diff(data.time)
+    return float(np.median(steps[steps > 0]))
+
+
+def _equal_step_epochs(groups, length, settings):
+    """Epochs of the sequence model that give the frame-wise model's steps.
+
+    The frame-wise model takes ``ceil(n_frames / batch_size)`` optimiser
+    steps an epoch; the sequence model ``ceil(n_windows /
+    windows_per_batch)``, with ``ceil(n / length)`` training windows per
+    recording of ``n`` frames (they tile it). The ratio scales the epochs.
+    """
+    _, sizes = np.unique(groups, return_counts=True)
+    n_windows = int(np.sum(-(-sizes // length)))
+    frame_steps = -(-len(groups) // settings["batch_size"])
+    window_steps = -(-n_windows // settings["windows_per_batch"])
+    return max(1, int(round(settings["max_epochs"] * frame_steps / window_steps)))
+
+
+def _plan_time(data, seed_list, settings, device):
+    """The fits of the time study: frame-wise, then sequence (+ post-processing).
+
+    For each case, method (uni-modal, SEW) and seed: one frame-wise fit and
+    one sequence fit, which also gives the post-processed sequence model
+    (:func:`_run_time_task`). The sequence model reads windows of
+    ``window_seconds``, ``windows_per_batch`` of them a batch, for as many
+    optimiser steps as the frame-wise model (:func:`_equal_step_epochs`).
+    """
+    tasks = []
+    for target, weak, strong in TIME_CASES:
+        case_data = data[target]
+        period = _frame_period(case_data)
+        length = max(1, int(round(settings["window_seconds"] / period)))
+        train_groups = case_data.groups[case_data.partition == "train"]
+        runs = {
+            "frame-wise": dict(settings, sequence_length=None, frame_period=period),
+            "sequence": dict(
+                settings,
+                sequence_length=length,
+                batch_size=settings["windows_per_batch"],
+                max_epochs=_equal_step_epochs(train_groups, length, settings),
+                frame_period=period,
+            ),
+        }
+        for model, run_settings in runs.items():
+            for variant in TIME_METHODS:
+                for seed in seed_list:
+                    tasks.append(
+                        Task(
+                            "time",
+                            target,
+                            weak,
+                            strong,
+                            variant,
+                            seed,
+                            run_settings,
+                            device,
+                            keep_prediction=(
+                                (target, weak, strong) == TIME_CASES[0]
+                                and seed == seed_list[0]
+                            ),
+                            model=model,
+                        )
+                    )
     return tasks
 
 
@@ -568,7 +751,69 @@ def _assemble(tasks, results, seed_list):
                         n_seeds=gain.n,
                     )
                 )
-    return table1, stronger, table2, traces, budget_rows
+    time_rows = _assemble_time(done, traces)
+    return table1, stronger, table2, traces, budget_rows, time_rows
+
+
+def _assemble_time(done, traces):
+    """The time study's rows; its kept predictions go into ``traces``.
+
+    Per case, method and model: the mean CCC, the paired gain of each step
+    over the model before it (sequence over frame-wise, post-processing over
+    the raw sequence model) and SEW's paired gain over the uni-modal network
+    of the same model; for the post-processed model, the mean delay and
+    smoothing window chosen.
+    """
+    rows = []
+    for target, weak, strong in TIME_CASES:
+        scores, chosen = {}, {}
+        for t, r in done:
+            if t.study != "time" or (t.target, t.weak) != (target, weak):
+                continue
+            scores.setdefault((t.variant, t.model), []).append(r["ccc"])
+            if t.keep_prediction:
+                traces["time", t.variant, t.model] = r["y_pred"]
+            if t.model == "sequence":
+                post = (t.variant, TIME_MODELS[2])
+                scores.setdefault(post, []).append(r["ccc_post"])
+                chosen.setdefault(t.variant, []).append((r["delay_s"], r["window_s"]))
+                if t.keep_prediction:
+                    traces[("time", *post)] = r["y_post"]
+        if not scores:
+            continue
+        for variant in TIME_METHODS:
+            for i, model in enumerate(TIME_MODELS):
+                ccc = scores[variant, model]
+                row = dict(
+                    case=f"{target}: {SHORT[weak]}(+{SHORT[strong]})",
+                    method=variant,
+                    model=model,
+                    ccc_mean=float(np.mean(ccc)),
+                    n_seeds=len(ccc),
+                )
+                before = scores[variant, TIME_MODELS[i - 1]] if i else None
+                for prefix, other in (
+                    ("step", before),
+                    ("sew", scores["uni-modal", model]),
+                ):
+                    gain = (None,) * 4
+                    if other is not None:
+                        g = paired_gain(ccc, other)
+                        gain = (g.mean, g.low, g.high, g.wins)
+                    row.update(
+                        zip(
+                            [f"{prefix}_{k}" for k in ("gain", "low", "high", "wins")],
+                            gain,
+                        )
+                    )
+                delay, window = (
+                    np.mean(chosen[variant], axis=0).tolist()
+                    if model == TIME_MODELS[2]
+                    else (None, None)
+                )
+                row.update(delay_s_mean=delay, window_s_mean=window)
+                rows.append(row)
+    return rows
 
 
 def run(
@@ -585,13 +830,16 @@ def run(
     progress=True,
     plots=True,
     label_budget=False,
+    time_models=False,
     scheduler=None,
     retries=1,
 ):
     """Run Tables 1 and 2; write Markdown, CSV and PNG files into ``output``.
 
     With ``label_budget=True`` also the label-budget study (see
-    :func:`_plan_label_budget`). Every fit is one :class:`Task`; they run one
+    :func:`_plan_label_budget`); with ``time_models=True`` also the time
+    study, frame-wise against sequence models and post-processing (see
+    :func:`_plan_time`). Every fit is one :class:`Task`; they run one
     after the other, or with ``scheduler`` as tasks on a Dask cluster: a
     scheduler address (``"tcp://host:8786"``), ``"local:N"`` (a
     ``LocalCluster`` of ``N`` single-threaded worker processes, started and
@@ -638,6 +886,7 @@ def run(
         random_state=random_state,
         device=device,
         budgets=budgets,
+        time_models=time_models,
     )
 
     where = ""
@@ -660,7 +909,9 @@ def run(
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - start
-    table1, stronger, table2, traces, budget_rows = _assemble(tasks, results, seed_list)
+    table1, stronger, table2, traces, budget_rows, time_rows = _assemble(
+        tasks, results, seed_list
+    )
 
     header = (
         f"sewlearn {__version__} reproduce ({preset}); data: {source}; "
@@ -683,6 +934,12 @@ def run(
             "\n## Label budget: CCC on dev against labeled training recordings\n\n"
             f"{_budget_markdown(budget_rows, len(seed_list))}\n"
         )
+    if time_rows:
+        report += (
+            "\n## Time: frame-wise, sequence and post-processed models (CCC on "
+            f"dev; gains paired over seeds, mean [95% CI], seeds won of "
+            f"{len(seed_list)})\n\n{_time_markdown(time_rows, len(seed_list))}\n"
+        )
     print(report)
     written = [output / "results.md"]
     written[0].write_text(report, encoding="utf-8")
@@ -690,6 +947,8 @@ def run(
     written.append(_write_csv(output / "table2_ablation.csv", table2))
     if budget_rows:
         written.append(_write_csv(output / "label_budget.csv", budget_rows))
+    if time_rows:
+        written.append(_write_csv(output / "time_models.csv", time_rows))
     if plots:
         written += _plot(output, table2, data[CASES[0][0]], traces)
         if budget_rows:
@@ -701,6 +960,7 @@ def run(
         "table1": table1,
         "table2": table2,
         "label_budget": budget_rows,
+        "time": time_rows,
         "stronger": stronger,
         "files": written,
         "fit_seconds": {t.name: r["seconds"] for t, r in zip(tasks, results)},
@@ -764,11 +1024,19 @@ def _gain_markdown(rows, n_seeds):
     return "\n".join(lines)
 
 
-def _gain_cell(row, n_seeds):
-    return (
-        f"{row['ccc_gain']:+.3f} [{row['ccc_gain_low']:+.3f}, "
-        f"{row['ccc_gain_high']:+.3f}] {row['ccc_wins']}/{n_seeds}"
+def _gain_cell(row, n_seeds, prefix=None):
+    """A paired gain as ``mean [low, high] won/seeds``.
+
+    ``row`` holds ``ccc_gain``, ``ccc_gain_low``, ... or, with ``prefix``,
+    ``{prefix}_gain``, ``{prefix}_low``, ``{prefix}_high``, ``{prefix}_wins``.
+    """
+    keys = (
+        [f"{prefix}_{k}" for k in ("gain", "low", "high", "wins")]
+        if prefix
+        else ["ccc_gain", "ccc_gain_low", "ccc_gain_high", "ccc_wins"]
     )
+    mean, low, high, wins = (row[k] for k in keys)
+    return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}] {wins}/{n_seeds}"
 
 
 def _budget_markdown(rows, n_seeds):
@@ -789,6 +1057,45 @@ def _budget_markdown(rows, n_seeds):
             f"{_gain_cell(by['SEW'], n_seeds)} | "
             f"{_gain_cell(by['SEW + unlabeled'], n_seeds)} |"
         )
+    return "\n".join(lines)
+
+
+def _time_markdown(rows, n_seeds):
+    lines = [
+        "| case | model | uni-modal CCC | its step gain | SEW CCC | its step gain "
+        "| SEW gain over uni-modal |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for case in dict.fromkeys(r["case"] for r in rows):
+        for model in TIME_MODELS:
+            by = {
+                r["method"]: r
+                for r in rows
+                if r["case"] == case and r["model"] == model
+            }
+            uni, sew = by["uni-modal"], by["SEW"]
+            step = [
+                "" if r["step_gain"] is None else _gain_cell(r, n_seeds, "step")
+                for r in (uni, sew)
+            ]
+            lines.append(
+                f"| {case} | {model} | {uni['ccc_mean']:.3f} | {step[0]} | "
+                f"{sew['ccc_mean']:.3f} | {step[1]} | "
+                f"{_gain_cell(sew, n_seeds, 'sew')} |"
+            )
+    post = [r for r in rows if r["model"] == TIME_MODELS[2]]
+    lines.append("")
+    lines.append(
+        "Step gains: sequence over frame-wise, then post-processed over the raw "
+        "sequence model, each of the same method. Post-processing chose (mean "
+        "over seeds) "
+        + "; ".join(
+            f"{r['case']} {r['method']}: delay {r['delay_s_mean']:.1f} s, "
+            f"window {r['window_s_mean']:.1f} s"
+            for r in post
+        )
+        + "."
+    )
     return "\n".join(lines)
 
 
@@ -837,19 +1144,35 @@ def _plot(output, table2, data, traces):
     target, weak, strong = CASES[0]
     dev = data.partition == "dev"
     first = data.groups[dev] == data.groups[dev][0]
-    fig, ax = plt.subplots(figsize=(11, 3.5))
     t = data.time[dev][first]
-    ax.plot(
-        t, data.targets[target][dev][first], color="k", lw=1.5, label="gold standard"
-    )
-    for variant in ("uni-modal", "SEW"):
-        ax.plot(
-            t, traces[variant][first], lw=1, label=f"{variant} ({SHORT[weak]} only)"
+    gold = data.targets[target][dev][first]
+    # Table 2's frame-wise models; with the time study, a second panel with
+    # SEW's frame-wise (GRU head), sequence and post-processed predictions.
+    panels = [
+        [
+            (f"{variant} ({SHORT[weak]} only)", traces[variant])
+            for variant in ("uni-modal", "SEW")
+        ]
+    ]
+    if ("time", "SEW", TIME_MODELS[0]) in traces:
+        panels.append(
+            [(f"SEW, {model}", traces["time", "SEW", model]) for model in TIME_MODELS]
         )
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel(target)
-    ax.set_title(f"{data.groups[dev][0]}: {SHORT[weak]}(+{SHORT[strong]}) for {target}")
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(11, 3.5 * len(panels)), sharex=True, squeeze=False
+    )
+    for ax, lines in zip(axes[:, 0], panels):
+        ax.plot(t, gold, color="k", lw=1.5, label="gold standard")
+        for label, y_pred in lines:
+            ax.plot(t, y_pred[first], lw=1, label=label)
+        ax.set_ylabel(target)
+        ax.legend(fontsize=8)
+    axes[0, 0].set_title(
+        f"{data.groups[dev][0]}: {SHORT[weak]}(+{SHORT[strong]}) for {target}"
+    )
+    if len(panels) > 1:
+        axes[1, 0].set_title("time study: windows and post-processing", fontsize=9)
+    axes[-1, 0].set_xlabel("time (s)")
     fig.tight_layout()
     fig.savefig(output / "traces.png", dpi=110)
     plt.close(fig)
@@ -951,6 +1274,13 @@ def main(argv=None):
         "uni-modal, SEW and SEW with the other recordings as unlabeled pairs",
     )
     rep.add_argument(
+        "--time",
+        action="store_true",
+        help="also frame-wise against sequence models (windows of 2 s, "
+        "sequence_length) and the sequence model post-processed "
+        "(PostProcessedRegressor), for uni-modal and SEW",
+    )
+    rep.add_argument(
         "--scheduler",
         default=None,
         metavar="ADDRESS",
@@ -972,6 +1302,7 @@ def main(argv=None):
         progress=not args.no_progress,
         plots=not args.no_plots,
         label_budget=args.label_budget,
+        time_models=args.time,
         scheduler=args.scheduler,
     )
     return 0

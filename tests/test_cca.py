@@ -183,6 +183,34 @@ def test_sample_space_route_matches_feature_space(m, d1, d2):
     np.testing.assert_allclose(got, slow[0], atol=1e-9)
 
 
+@pytest.mark.parametrize("m, d", [(100, 128), (40, 24)])
+def test_svd_that_fails_to_converge_falls_back_to_the_same_values(m, d, monkeypatch):
+    """LAPACK's SVD can fail to converge on batches of m rows < width d (seen
+    at 4 windows x 25 frames, width 128); the fallback gives the same values
+    and gradients."""
+    g = torch.Generator().manual_seed(m)
+    h1 = torch.randn(m, d, generator=g, dtype=torch.float64)
+    h2 = torch.randn(m, d, generator=g, dtype=torch.float64) + 0.5 * h1
+    expected = _values_and_grads(_feature_space, h1, h2)
+
+    def fails(t):
+        raise torch.linalg.LinAlgError("linalg.svd: The algorithm failed to converge")
+
+    monkeypatch.setattr(torch.linalg, "svdvals", fails)
+    got = _values_and_grads(_feature_space, h1, h2)
+    # The top singular values agree closely; tiny ones lose half their digits.
+    np.testing.assert_allclose(got[0][:10], expected[0][:10], rtol=1e-9)
+    np.testing.assert_allclose(got[0], expected[0], atol=1e-7)
+    assert (got[0][:-1] >= got[0][1:]).all()  # decreasing, as svdvals gives
+    for a, b in zip(got[1:], expected[1:]):
+        assert torch.isfinite(a).all()
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-7 * b.abs().max().item())
+    # The public function takes it too, and the sample-space route steps aside.
+    assert _sample_space(h1, h2, 1e-3, 2e-3) is None
+    corr = canonical_correlations(h1, h2, r1=1e-3, r2=2e-3)
+    np.testing.assert_allclose(corr[:10], expected[0][:10], rtol=1e-9)
+
+
 def test_sample_space_route_falls_back_for_repeated_rows():
     g = torch.Generator().manual_seed(0)
     h1 = torch.randn(32, 128, generator=g, dtype=torch.float64)

@@ -7,7 +7,21 @@ import sys
 import numpy as np
 import pytest
 
-from sewlearn._reproduce import CASES, VARIANTS, main
+from sewlearn import ccc_score
+from sewlearn._reproduce import (
+    CASES,
+    PRESETS,
+    TARGETS,
+    TIME_CASES,
+    TIME_MODELS,
+    VARIANTS,
+    _equal_step_epochs,
+    main,
+    make_sew,
+    plan,
+    run_task,
+)
+from sewlearn.datasets import make_recola_like
 
 TINY = [
     "--n-recordings",
@@ -25,7 +39,8 @@ TINY = [
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reproduce")
-    assert main(["reproduce", "--output", str(out), *TINY, "--label-budget"]) == 0
+    args = ["reproduce", "--output", str(out), *TINY, "--label-budget", "--time"]
+    assert main(args) == 0
     return out
 
 
@@ -106,6 +121,118 @@ def test_writes_valid_png_figures(tiny_run):
         pixels = image.imread(path)
         assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100
         assert np.ptp(pixels) > 0  # not a blank image
+    # With --time, traces.png has a second panel: the smoothed predictions.
+    assert image.imread(tiny_run / "traces.png").shape[0] > 700
+
+
+def test_time_study(tiny_run):
+    with open(tiny_run / "time_models.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    # Two cases x (uni-modal, SEW) x three models, each over the 2 seeds.
+    assert len(rows) == len(TIME_CASES) * 2 * len(TIME_MODELS)
+    assert {r["n_seeds"] for r in rows} == {"2"}
+    by = {(r["case"], r["method"], r["model"]): r for r in rows}
+    for case in {r["case"] for r in rows}:
+        for method in ("uni-modal", "SEW"):
+            frame, seq, post = (by[case, method, m] for m in TIME_MODELS)
+            # Nothing before the frame-wise model; each step paired with the
+            # one before, so its mean gain is the difference of the means.
+            assert frame["step_gain"] == ""
+            for row, before in ((seq, frame), (post, seq)):
+                expected = float(row["ccc_mean"]) - float(before["ccc_mean"])
+                assert float(row["step_gain"]) == pytest.approx(expected)
+                assert float(row["step_low"]) <= float(row["step_gain"])
+                assert float(row["step_gain"]) <= float(row["step_high"])
+            # The post-processing's choices, in seconds, from its grids.
+            assert frame["delay_s_mean"] == seq["delay_s_mean"] == ""
+            assert 0 <= float(post["delay_s_mean"]) <= 4.0
+            assert 0.04 <= float(post["window_s_mean"]) <= 8.1
+        for model in TIME_MODELS:
+            sew, uni = by[case, "SEW", model], by[case, "uni-modal", model]
+            assert float(uni["sew_gain"]) == 0 and uni["sew_wins"] == "0"
+            expected = float(sew["ccc_mean"]) - float(uni["ccc_mean"])
+            assert float(sew["sew_gain"]) == pytest.approx(expected)
+    report = (tiny_run / "results.md").read_text()
+    assert "## Time: frame-wise, sequence and post-processed models" in report
+    assert report.count("| sequence + post-processing |") == len(TIME_CASES)
+
+
+def test_time_study_trains_sequence_models_for_equal_steps():
+    """The sequence model takes as many optimiser steps as the frame-wise one."""
+    from sewlearn import SEWRegressor
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(["a", "b", "c"], [130, 97, 160])
+    X, y = rng.normal(size=(len(groups), 3)), rng.normal(size=len(groups))
+    settings = dict(batch_size=32, windows_per_batch=4, max_epochs=3)
+    length = 10
+    epochs = _equal_step_epochs(groups, length, settings)
+    # 387 frames: 13 batches of frames an epoch; 13 + 10 + 16 = 39 windows:
+    # 10 batches of windows an epoch. 3 * 13 / 10 = 3.9 epochs, rounded.
+    assert epochs == 4
+
+    def steps(**params):
+        model = SEWRegressor(
+            weak_hidden_layer_sizes=(),
+            latent_dim=2,
+            head="gru",
+            head_hidden_layer_sizes=(4,),
+            random_state=0,
+            **params,
+        ).fit(X, y, groups=groups)
+        return sum(model.history_[:, "train_batch_count"])
+
+    frame = steps(batch_size=32, max_epochs=3)
+    sequence = steps(sequence_length=length, batch_size=4, max_epochs=epochs)
+    assert frame == 3 * 13
+    assert sequence == 4 * 10  # within half an epoch of windows of 39 steps
+
+
+def test_time_sequence_task_scores_the_model_a_plain_fit_gives():
+    """A sequence task's raw score is that of the sequence model fitted alone."""
+    from sklearn.preprocessing import StandardScaler
+
+    data = make_recola_like(
+        n_recordings=2, n_frames=120, partitions=("train", "dev"), random_state=0
+    )
+    settings = dict(PRESETS["quick"], max_epochs=1, window_seconds=0.4)
+    tasks = plan(dict.fromkeys(TARGETS, data), settings, [3], time_models=True)
+    task = next(
+        t
+        for t in tasks
+        if t.study == "time" and t.model == "sequence" and t.variant == "SEW"
+    )
+    result = run_task(task, dict.fromkeys(TARGETS, data))
+    assert task.settings["sequence_length"] == 10  # 0.4 s at 40 ms a frame
+
+    train, dev = data.partition == "train", data.partition == "dev"
+    scaler = StandardScaler().fit(data.features[task.weak][train])
+    alone = make_sew(
+        task.weak,
+        task.strong,
+        task.variant,
+        seed=3,
+        settings=task.settings,
+        device="cpu",
+        head="gru",
+        sequence_length=10,
+    ).fit(
+        scaler.transform(data.features[task.weak][train]),
+        data.targets[task.target][train],
+        groups=data.groups[train],
+        X_strong=data.features[task.strong][train],
+    )
+    y_pred = alone.predict(
+        scaler.transform(data.features[task.weak][dev]), groups=data.groups[dev]
+    )
+    np.testing.assert_array_equal(result["y_pred"], y_pred)
+    assert result["ccc"] == ccc_score(data.targets[task.target][dev], y_pred)
+    # Post-processed predictions are smoother than the raw ones.
+    first = data.groups[dev] == data.groups[dev][0]
+    assert (
+        np.abs(np.diff(result["y_post"][first])).mean()
+        < np.abs(np.diff(y_pred[first])).mean()
+    )
 
 
 @pytest.mark.slow
@@ -113,11 +240,12 @@ def test_scheduler_local_writes_the_same_files(tiny_run, tmp_path_factory, capsy
     """Every fit as a task on two Dask worker processes: the same tables."""
     pytest.importorskip("distributed")
     out = tmp_path_factory.mktemp("reproduce-dask")
-    args = ["reproduce", "--output", str(out), *TINY, "--label-budget"]
+    args = ["reproduce", "--output", str(out), *TINY, "--label-budget", "--time"]
     assert main([*args, "--scheduler", "local:2"]) == 0
     printed = capsys.readouterr().out
     assert "as Dask tasks on 2 worker(s)" in printed
-    for name in ["table1_unimodal.csv", "table2_ablation.csv", "label_budget.csv"]:
+    tables = ["table1_unimodal.csv", "table2_ablation.csv", "label_budget.csv"]
+    for name in [*tables, "time_models.csv"]:
         assert (out / name).read_bytes() == (tiny_run / name).read_bytes(), name
         assert str(out / name) in printed  # listed among the files written
     # results.md too, but for the first line (wall time, where it ran).
