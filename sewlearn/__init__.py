@@ -5,7 +5,7 @@ modality's encoder with the help of a strong modality, then predicts from the
 weak modality alone.
 """
 
-from . import datasets, metrics
+from . import datasets, exceptions, metrics
 from ._deepcca import DeepCCA
 from ._export import export_model, load_model
 from ._sew import SEWClassifier, SEWRegressor
@@ -26,6 +26,7 @@ __all__ = [
     "ccc_scorer",
     "paired_gain",
     "datasets",
+    "exceptions",
     "metrics",
     "__version__",
 ]

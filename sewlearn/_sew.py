@@ -31,6 +31,7 @@ from ._sequence import (
     stitched_outputs,
     training_windows,
 )
+from .exceptions import AlignmentSaturationWarning
 from .metrics import _per_labeled_column
 
 __all__ = ["SEWClassifier", "SEWRegressor"]
@@ -429,7 +430,7 @@ class _BaseSEW(BaseTorchEstimator):
                 "little gradient (compare history_[:, 'train_alignment_loss'] "
                 "with 'train_alignment_chance'). Remedies: alignment='ey' "
                 "(unbiased at any batch size) or batch_size > latent_dim + 1.",
-                UserWarning,
+                AlignmentSaturationWarning,
                 stacklevel=6,
             )
 

@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sewlearn import SEWClassifier, SEWRegressor, ccc_score, ccc_scorer
 from sewlearn._losses import masked_prediction_loss
+from sewlearn.exceptions import AlignmentSaturationWarning
 
 # Epochs for the tiny network to learn two_view_data.
 EPOCHS = 15
@@ -465,7 +466,14 @@ def test_alignment_beats_its_chance_level(related_views, tiny, alignment):
 def test_warns_when_the_cca_term_is_saturated(related_views, tiny):
     X, Xs, y = related_views
     params = dict(latent_dim=32, max_epochs=1)
-    with pytest.warns(UserWarning, match=r"batch_size=32 and latent_dim=32.*'ey'"):
+    match = r"batch_size=32 and latent_dim=32.*'ey'"
+    with pytest.warns(AlignmentSaturationWarning, match=match) as caught:
+        tiny(SEWRegressor, **params).fit(X, y, X_strong=Xs)
+    assert issubclass(caught[0].category, UserWarning)
+    # Its own class, so it can be silenced alone (e.g. in a grid search).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=AlignmentSaturationWarning)
         tiny(SEWRegressor, **params).fit(X, y, X_strong=Xs)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
