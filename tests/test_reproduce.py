@@ -188,6 +188,7 @@ def test_time_study_trains_sequence_models_for_equal_steps():
     assert sequence == 4 * 10  # within half an epoch of windows of 39 steps
 
 
+@pytest.mark.filterwarnings("ignore::sewlearn.exceptions.AlignmentSaturationWarning")
 def test_time_sequence_task_scores_the_model_a_plain_fit_gives():
     """A sequence task's raw score is that of the sequence model fitted alone."""
     from sklearn.preprocessing import StandardScaler
