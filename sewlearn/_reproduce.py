@@ -86,15 +86,21 @@ BUDGET_CASES = (CASES[0], CASES[2])
 BUDGET_METHODS = ("uni-modal", "SEW", "SEW + unlabeled")
 
 # The time study (``--time``, the paper's future work): the same two cases,
-# the uni-modal network and SEW, each as a frame-wise model, as a sequence
-# model over windows of ``window_seconds``, and as that sequence model with
-# the AVEC 2016 baseline's post-processing. All of them use the recurrent
-# head (head="gru"), so the window is the only difference between the first
-# two; the sequence model trains for as many optimiser steps as the
-# frame-wise one (:func:`_equal_step_epochs`).
+# the uni-modal network and SEW, each as Table 2's frame-wise model (its MLP
+# head; no extra fit), as a frame-wise model with the recurrent head
+# (head="gru"), as a sequence model with that head over windows of
+# ``window_seconds``, and as that sequence model with the AVEC 2016
+# baseline's post-processing. The window is the only difference between the
+# second and the third; the sequence model trains for as many optimiser
+# steps as the frame-wise one (:func:`_equal_step_epochs`).
 TIME_CASES = BUDGET_CASES
 TIME_METHODS = ("uni-modal", "SEW")
-TIME_MODELS = ("frame-wise", "sequence", "sequence + post-processing")
+TIME_MODELS = (
+    "frame-wise, MLP head (Table 2)",
+    "frame-wise, GRU head",
+    "sequence, GRU head",
+    "sequence + post-processing",
+)
 # The post-processing's candidate delays (0 to 4 s) and smoothing windows (up
 # to 8 s), in seconds: PostProcessedRegressor's defaults at 25 frames/s.
 POST_DELAYS_S = tuple(0.2 * i for i in range(21))
@@ -238,8 +244,9 @@ class Task:
     also sizes the network (None in Table 1). ``labeled`` (label budget only)
     lists the training recordings that keep their labels; with ``semi`` the
     other training recordings come as unlabeled paired rows. ``model`` (time
-    study only) is "frame-wise" or "sequence"; a sequence task also scores
-    the sequence model post-processed.
+    study only) is ``TIME_MODELS[1]`` (frame-wise) or ``TIME_MODELS[2]``
+    (sequence); a sequence task also scores the sequence model
+    post-processed.
     """
 
     study: str  # "Table 1", "Table 2" or "label budget"
@@ -254,7 +261,7 @@ class Task:
     semi: bool = False
     method: str | None = None  # label budget: one of BUDGET_METHODS
     keep_prediction: bool = False  # for the traces figure
-    model: str | None = None  # time study: "frame-wise" or "sequence"
+    model: str | None = None  # time study: TIME_MODELS[1] or TIME_MODELS[2]
 
     @property
     def name(self):
@@ -356,7 +363,7 @@ def _run_time_task(task, data):
     fit_params = {}
     if VARIANTS[task.variant] is not None:
         fit_params["X_strong"] = data.features[task.strong][train]
-    sequence = task.model == "sequence"
+    sequence = task.model == TIME_MODELS[2]
     sew = make_sew(
         task.weak,
         task.strong,
@@ -491,8 +498,8 @@ def _plan_time(data, seed_list, settings, device):
         length = max(1, int(round(settings["window_seconds"] / period)))
         train_groups = case_data.groups[case_data.partition == "train"]
         runs = {
-            "frame-wise": dict(settings, sequence_length=None, frame_period=period),
-            "sequence": dict(
+            TIME_MODELS[1]: dict(settings, sequence_length=None, frame_period=period),
+            TIME_MODELS[2]: dict(
                 settings,
                 sequence_length=length,
                 batch_size=settings["windows_per_batch"],
@@ -777,28 +784,33 @@ def _assemble(tasks, results, seed_list):
 def _assemble_time(done, traces):
     """The time study's rows; its kept predictions go into ``traces``.
 
-    Per case, method and model: the mean CCC, the paired gain of each step
-    over the model before it (sequence over frame-wise, post-processing over
-    the raw sequence model) and SEW's paired gain over the uni-modal network
-    of the same model; for the post-processed model, the mean delay and
-    smoothing window chosen.
+    Per case, method and model (:data:`TIME_MODELS`, the first from Table 2's
+    fits of the same seeds): the mean CCC, the paired gain of each step over
+    the model before it (GRU head over MLP head, sequence over frame-wise,
+    post-processing over the raw sequence model) and SEW's paired gain over
+    the uni-modal network of the same model; for the post-processed model,
+    the mean delay and smoothing window chosen.
     """
     rows = []
     for target, weak, strong in TIME_CASES:
         scores, chosen = {}, {}
         for t, r in done:
-            if t.study != "time" or (t.target, t.weak) != (target, weak):
+            if (t.target, t.weak) != (target, weak) or t.variant not in TIME_METHODS:
+                continue
+            if t.study == "Table 2":
+                scores.setdefault((t.variant, TIME_MODELS[0]), []).append(r["ccc"])
+            if t.study != "time":
                 continue
             scores.setdefault((t.variant, t.model), []).append(r["ccc"])
             if t.keep_prediction:
                 traces["time", t.variant, t.model] = r["y_pred"]
-            if t.model == "sequence":
-                post = (t.variant, TIME_MODELS[2])
+            if t.model == TIME_MODELS[2]:
+                post = (t.variant, TIME_MODELS[3])
                 scores.setdefault(post, []).append(r["ccc_post"])
                 chosen.setdefault(t.variant, []).append((r["delay_s"], r["window_s"]))
                 if t.keep_prediction:
                     traces[("time", *post)] = r["y_post"]
-        if not scores:
+        if ("SEW", TIME_MODELS[2]) not in scores:  # no time study in this run
             continue
         for variant in TIME_METHODS:
             for i, model in enumerate(TIME_MODELS):
@@ -827,7 +839,7 @@ def _assemble_time(done, traces):
                     )
                 delay, window = (
                     np.mean(chosen[variant], axis=0).tolist()
-                    if model == TIME_MODELS[2]
+                    if model == TIME_MODELS[3]
                     else (None, None)
                 )
                 row.update(delay_s_mean=delay, window_s_mean=window)
@@ -1103,12 +1115,14 @@ def _time_markdown(rows, n_seeds):
                 f"{sew['ccc_mean']:.3f} | {step[1]} | "
                 f"{_gain_cell(sew, n_seeds, 'sew')} |"
             )
-    post = [r for r in rows if r["model"] == TIME_MODELS[2]]
+    post = [r for r in rows if r["model"] == TIME_MODELS[3]]
     lines.append("")
     lines.append(
-        "Step gains: sequence over frame-wise, then post-processed over the raw "
-        "sequence model, each of the same method. Post-processing chose (mean "
-        "over seeds) "
+        "Step gains, each over the row before, same method and seeds: the GRU "
+        "head over Table 2's MLP head (both frame-wise), windows of "
+        "consecutive frames over single frames (same GRU head, same number of "
+        "optimiser steps), post-processing over the raw sequence model. "
+        "Post-processing chose (mean over seeds) "
         + "; ".join(
             f"{r['case']} {r['method']}: delay {r['delay_s_mean']:.1f} s, "
             f"window {r['window_s_mean']:.1f} s"
@@ -1174,9 +1188,12 @@ def _plot(output, table2, data, traces):
             for variant in ("uni-modal", "SEW")
         ]
     ]
-    if ("time", "SEW", TIME_MODELS[0]) in traces:
+    if ("time", "SEW", TIME_MODELS[1]) in traces:
         panels.append(
-            [(f"SEW, {model}", traces["time", "SEW", model]) for model in TIME_MODELS]
+            [
+                (f"SEW, {model}", traces["time", "SEW", model])
+                for model in TIME_MODELS[1:]
+            ]
         )
     fig, axes = plt.subplots(
         len(panels), 1, figsize=(11, 3.5 * len(panels)), sharex=True, squeeze=False

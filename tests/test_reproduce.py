@@ -128,23 +128,28 @@ def test_writes_valid_png_figures(tiny_run):
 def test_time_study(tiny_run):
     with open(tiny_run / "time_models.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    # Two cases x (uni-modal, SEW) x three models, each over the 2 seeds.
+    with open(tiny_run / "table2_ablation.csv", newline="") as f:
+        table2 = {(r["case"], r["variant"]): r for r in csv.DictReader(f)}
+    # Two cases x (uni-modal, SEW) x four models, each over the 2 seeds.
     assert len(rows) == len(TIME_CASES) * 2 * len(TIME_MODELS)
     assert {r["n_seeds"] for r in rows} == {"2"}
     by = {(r["case"], r["method"], r["model"]): r for r in rows}
     for case in {r["case"] for r in rows}:
         for method in ("uni-modal", "SEW"):
-            frame, seq, post = (by[case, method, m] for m in TIME_MODELS)
-            # Nothing before the frame-wise model; each step paired with the
-            # one before, so its mean gain is the difference of the means.
-            assert frame["step_gain"] == ""
-            for row, before in ((seq, frame), (post, seq)):
+            mlp, frame, seq, post = (by[case, method, m] for m in TIME_MODELS)
+            # The first row is Table 2's model of the same case and seeds.
+            assert mlp["ccc_mean"] == table2[case, method]["ccc_mean"]
+            # Nothing before it; each step paired with the one before, so its
+            # mean gain is the difference of the means.
+            assert mlp["step_gain"] == ""
+            for row, before in ((frame, mlp), (seq, frame), (post, seq)):
                 expected = float(row["ccc_mean"]) - float(before["ccc_mean"])
                 assert float(row["step_gain"]) == pytest.approx(expected)
                 assert float(row["step_low"]) <= float(row["step_gain"])
                 assert float(row["step_gain"]) <= float(row["step_high"])
             # The post-processing's choices, in seconds, from its grids.
-            assert frame["delay_s_mean"] == seq["delay_s_mean"] == ""
+            assert mlp["delay_s_mean"] == frame["delay_s_mean"] == ""
+            assert seq["delay_s_mean"] == ""
             assert 0 <= float(post["delay_s_mean"]) <= 4.0
             assert 0.04 <= float(post["window_s_mean"]) <= 8.1
         for model in TIME_MODELS:
@@ -201,7 +206,7 @@ def test_time_sequence_task_scores_the_model_a_plain_fit_gives():
     task = next(
         t
         for t in tasks
-        if t.study == "time" and t.model == "sequence" and t.variant == "SEW"
+        if t.study == "time" and t.model == TIME_MODELS[2] and t.variant == "SEW"
     )
     result = run_task(task, dict.fromkeys(TARGETS, data))
     assert task.settings["sequence_length"] == 10  # 0.4 s at 40 ms a frame
