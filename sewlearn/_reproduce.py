@@ -948,7 +948,8 @@ def run(
         f"sewlearn {__version__} reproduce ({preset}); data: {source}; "
         f"{len(seed_list)} seed(s), {settings['max_epochs']} epochs, "
         f"{settings['optimizer']} lr={settings['lr']}, batch "
-        f"{settings['batch_size']}; dev partition; {elapsed:.0f} s{where}"
+        f"{settings['batch_size']}; dev partition; {elapsed:.0f} s{where} "
+        f"(fit seconds by study: {_seconds_by_study(tasks, results)})"
     )
     header += f"\n\n{SATURATION_NOTE}"
     md1 = _table1_markdown(table1, stronger)
@@ -997,6 +998,14 @@ def run(
         "files": written,
         "fit_seconds": {t.name: r["seconds"] for t, r in zip(tasks, results)},
     }
+
+
+def _seconds_by_study(tasks, results):
+    """``"Table 1 12, Table 2 180, ..."``: the fit seconds summed per study."""
+    seconds = {}
+    for task, result in zip(tasks, results):
+        seconds[task.study] = seconds.get(task.study, 0.0) + result["seconds"]
+    return ", ".join(f"{study} {total:.0f}" for study, total in seconds.items())
 
 
 def _budgets(data, budgets):
