@@ -786,9 +786,10 @@ def _assemble_time(done, traces):
 
     Per case, method and model (:data:`TIME_MODELS`, the first from Table 2's
     fits of the same seeds): the mean CCC, the paired gain of each step over
-    the model before it (GRU head over MLP head, sequence over frame-wise,
-    post-processing over the raw sequence model) and SEW's paired gain over
-    the uni-modal network of the same model; for the post-processed model,
+    the model before it (``step_*``: GRU head over MLP head, sequence over
+    frame-wise, post-processing over the raw sequence model) and over Table
+    2's model (``total_*``), and SEW's paired gain over the uni-modal network
+    of the same model (``sew_*``); for the post-processed model,
     the mean delay and smoothing window chosen.
     """
     rows = []
@@ -825,6 +826,7 @@ def _assemble_time(done, traces):
                 before = scores[variant, TIME_MODELS[i - 1]] if i else None
                 for prefix, other in (
                     ("step", before),
+                    ("total", scores[variant, TIME_MODELS[0]] if i else None),
                     ("sew", scores["uni-modal", model]),
                 ):
                     gain = (None,) * 4
@@ -1103,9 +1105,9 @@ def _budget_markdown(rows, n_seeds):
 
 def _time_markdown(rows, n_seeds):
     lines = [
-        "| case | model | uni-modal CCC | its step gain | SEW CCC | its step gain "
-        "| SEW gain over uni-modal |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| case | model | uni-modal CCC | step gain | over Table 2 | SEW CCC "
+        "| step gain | over Table 2 | SEW gain over uni-modal |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for case in dict.fromkeys(r["case"] for r in rows):
         for model in TIME_MODELS:
@@ -1114,23 +1116,23 @@ def _time_markdown(rows, n_seeds):
                 for r in rows
                 if r["case"] == case and r["model"] == model
             }
-            uni, sew = by["uni-modal"], by["SEW"]
-            step = [
-                "" if r["step_gain"] is None else _gain_cell(r, n_seeds, "step")
-                for r in (uni, sew)
-            ]
-            lines.append(
-                f"| {case} | {model} | {uni['ccc_mean']:.3f} | {step[0]} | "
-                f"{sew['ccc_mean']:.3f} | {step[1]} | "
-                f"{_gain_cell(sew, n_seeds, 'sew')} |"
-            )
+            cells = []
+            for method in TIME_METHODS:
+                r = by[method]
+                cells.append(f"{r['ccc_mean']:.3f}")
+                for prefix in ("step", "total"):
+                    empty = r[f"{prefix}_gain"] is None
+                    cells.append("" if empty else _gain_cell(r, n_seeds, prefix))
+            cells.append(_gain_cell(by["SEW"], n_seeds, "sew"))
+            lines.append(f"| {case} | {model} | " + " | ".join(cells) + " |")
     post = [r for r in rows if r["model"] == TIME_MODELS[3]]
     lines.append("")
     lines.append(
         "Step gains, each over the row before, same method and seeds: the GRU "
         "head over Table 2's MLP head (both frame-wise), windows of "
         "consecutive frames over single frames (same GRU head, same number of "
-        "optimiser steps), post-processing over the raw sequence model. "
+        "optimiser steps), post-processing over the raw sequence model; "
+        "'over Table 2': over the first row, Table 2's model. "
         "Post-processing chose (mean over seeds) "
         + "; ".join(
             f"{r['case']} {r['method']}: delay {r['delay_s_mean']:.1f} s, "

@@ -142,11 +142,15 @@ def test_time_study(tiny_run):
             # Nothing before it; each step paired with the one before, so its
             # mean gain is the difference of the means.
             assert mlp["step_gain"] == ""
+            assert mlp["total_gain"] == ""
             for row, before in ((frame, mlp), (seq, frame), (post, seq)):
                 expected = float(row["ccc_mean"]) - float(before["ccc_mean"])
                 assert float(row["step_gain"]) == pytest.approx(expected)
                 assert float(row["step_low"]) <= float(row["step_gain"])
                 assert float(row["step_gain"]) <= float(row["step_high"])
+                # And over Table 2's model: the steps so far, added up.
+                expected = float(row["ccc_mean"]) - float(mlp["ccc_mean"])
+                assert float(row["total_gain"]) == pytest.approx(expected)
             # The post-processing's choices, in seconds, from its grids.
             assert mlp["delay_s_mean"] == frame["delay_s_mean"] == ""
             assert seq["delay_s_mean"] == ""
