@@ -5,16 +5,18 @@ Every comparison with the uni-modal network is a *paired* difference over
 seeds (same split, same seed, with and without the strong modality) with a
 95% t interval and the count of seeds won (:func:`sewlearn.paired_gain`). The
 optional label-budget study (``--label-budget``) adds SEW with unlabeled
-paired rows.
+paired rows; the optional time study (``--time``) frame-wise against
+sequence models (``sequence_length``) and post-processing
+(:class:`~sewlearn.postprocessing.PostProcessedRegressor`).
 
 Every fit is one :class:`Task` (:func:`plan`), executed by :func:`run_task`
 one after the other or, with ``--scheduler``, as Dask tasks on a cluster; the
 tables are assembled from the results in the plan's order, so both ways
 write the same tables.
 
-Only the public API is used (``SEWRegressor``, ``ccc_score``,
-``binary_accuracy_score`` and ``sewlearn.datasets``), so this module is also
-the worked example of how to use the package.
+Only the public API is used (``SEWRegressor``, ``PostProcessedRegressor``,
+``ccc_score``, ``binary_accuracy_score`` and ``sewlearn.datasets``), so this
+module is also the worked example of how to use the package.
 """
 
 import argparse
