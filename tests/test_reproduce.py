@@ -166,6 +166,26 @@ def test_time_study(tiny_run):
     assert report.count("| sequence + post-processing |") == len(TIME_CASES)
 
 
+def test_alignment_ey_changes_the_sew_fits_only(tiny_run, tmp_path):
+    args = ["reproduce", "--output", str(tmp_path), *TINY, "--no-plots"]
+    assert main([*args, "--alignment", "ey"]) == 0
+    report = (tmp_path / "results.md").read_text()
+    assert "alignment='ey'" in report.splitlines()[0]
+    assert "AlignmentSaturationWarning" not in report  # no saturation note
+    assert "alignment='cca'" in (tiny_run / "results.md").read_text()
+
+    def table2(folder):
+        with open(folder / "table2_ablation.csv", newline="") as f:
+            return {(r["case"], r["variant"]): r["ccc_mean"] for r in csv.DictReader(f)}
+
+    ey, cca = table2(tmp_path), table2(tiny_run)
+    for (case, variant), value in ey.items():
+        if variant in ("uni-modal", "-CCA", "-(CCA & SD1)"):  # no alignment term
+            assert value == cca[case, variant]
+        else:
+            assert value != cca[case, variant], (case, variant)
+
+
 def test_time_study_trains_sequence_models_for_equal_steps():
     """The sequence model takes as many optimiser steps as the frame-wise one."""
     from sewlearn import SEWRegressor
