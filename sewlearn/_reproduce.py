@@ -296,14 +296,12 @@ def run_task(task, data):
     (:func:`_run_time_task`). Inside a Dask worker torch uses one thread
     (:func:`torch_threads_for_task`).
     """
-    with warnings.catch_warnings():
+    run = _run_task if task.model is None else _run_time_task
+    with warnings.catch_warnings(), torch_threads_for_task():
         # Every fit of the paper's setting would repeat it: the report says
         # it once (SATURATION_NOTE).
         warnings.simplefilter("ignore", AlignmentSaturationWarning)
-        if task.model is not None:
-            with torch_threads_for_task():
-                return _run_time_task(task, data[task.target])
-        return _run_task(task, data[task.target])
+        return run(task, data[task.target])
 
 
 def _run_task(task, case_data):
@@ -326,18 +324,17 @@ def _run_task(task, case_data):
         device=task.device,
     )
     fit_strong = None if VARIANTS[task.variant] is None else task.strong
-    with torch_threads_for_task():
-        start = time.perf_counter()
-        ccc, acc, y_pred = evaluate(
-            model,
-            case_data,
-            task.weak,
-            task.target,
-            fit_strong,
-            train=train,
-            y_train=y_train,
-        )
-        seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    ccc, acc, y_pred = evaluate(
+        model,
+        case_data,
+        task.weak,
+        task.target,
+        fit_strong,
+        train=train,
+        y_train=y_train,
+    )
+    seconds = time.perf_counter() - start
     return dict(
         ccc=ccc,
         acc=acc,
