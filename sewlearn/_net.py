@@ -53,6 +53,29 @@ class LossPartsNet(NeuralNet):
     _per_pass = None  # {history key: 0-d tensor}: one value for the pass
     _chance_due = False  # the first training batch of a pass has not run yet
 
+    _interrupt = None  # a KeyboardInterrupt raised inside fit_loop
+
+    def fit_loop(self, X, y=None, *args, **kwargs):
+        try:
+            return super().fit_loop(X, y, *args, **kwargs)
+        except KeyboardInterrupt as exc:
+            self._interrupt = exc
+            raise
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        # skorch's partial_fit catches KeyboardInterrupt and returns as if the
+        # training had finished. A scikit-learn fit interrupted by Ctrl-C
+        # raises (MLPRegressor does), so the estimator is left unfitted
+        # instead of holding a half-trained model that looks complete.
+        self._interrupt = None
+        try:
+            super().partial_fit(X, y, classes, **fit_params)
+            if self._interrupt is not None:
+                raise self._interrupt
+        finally:
+            self._interrupt = None
+        return self
+
     def get_dataset(self, X, y=None):
         if isinstance(X, TensorDictDataset):
             return X

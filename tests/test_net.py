@@ -1,18 +1,22 @@
 """sewlearn._net: deferred loss recording, host reads per step, training mode."""
 
 import functools
+import os
+import signal
 import sys
+import time
 import warnings
 
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import PassthroughScoring
+from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback, PassthroughScoring
 
 import sewlearn._cca
 from sewlearn import DeepCCA, SEWRegressor
 from sewlearn._data import TensorBatchIterator, TensorDictDataset
-from sewlearn._net import LossPartsNet
+from sewlearn._net import LossPartsNet, make_callbacks
 
 _HOST_READS = ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__")
 
@@ -203,3 +207,50 @@ def test_train_and_validation_passes_run_in_their_modes():
     assert net.module_.modes == [True, True, True, False, False] * 2
     # Two switches per epoch (skorch alone would call train() at every batch).
     assert net.module_.switches <= 2 * 2 + 1
+
+
+class _InterruptAt(Callback):
+    """Ctrl-C at the end of epoch ``epoch``: a SIGINT, or KeyboardInterrupt raised."""
+
+    def __init__(self, epoch, signal=False):
+        self.epoch, self.signal = epoch, signal
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            if self.signal:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5.0)  # Python's SIGINT handler interrupts this
+            else:
+                raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_propagates_out_of_the_net():
+    # skorch's partial_fit swallows KeyboardInterrupt and returns normally.
+    net = _tiny_net(max_epochs=50)
+    net.callbacks.append(("interrupt", _InterruptAt(2)))
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(_tiny_data())
+    assert len(net.history) == 2
+
+
+@pytest.mark.parametrize("by_signal", [False, True])
+def test_ctrl_c_during_fit_raises_and_leaves_the_estimator_unfitted(
+    tiny, monkeypatch, by_signal
+):
+    import sewlearn._base
+
+    def with_interrupt(*args, **kwargs):
+        return [
+            *make_callbacks(*args, **kwargs),
+            ("ctrl_c", _InterruptAt(2, by_signal)),
+        ]
+
+    monkeypatch.setattr(sewlearn._base, "make_callbacks", with_interrupt)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    est = tiny(SEWRegressor, max_epochs=50, early_stopping=False)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, X[:, 0], X_strong=X[:, 1:])
+    assert not hasattr(est, "n_iter_")
+    with pytest.raises(NotFittedError):
+        est.predict(X)
