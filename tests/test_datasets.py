@@ -826,3 +826,83 @@ def test_load_avec2016_time_stamps_within_tolerance(avec_release):
     _write_release_ratings(avec_release, "train_1", "arousal", time=time)
     with pytest.raises(ValueError, match=r"train_1\.arff: row 5 is at 0\.181 s"):
         load_avec2016(avec_release)
+
+
+def _replace_in(path, old, new):
+    text = path.read_text(encoding="utf-8-sig")
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_load_avec2016_rows_with_more_fields_than_declared(avec_release):
+    # frameTime not declared: the rows' second field, the time, was read as
+    # the gold standard ([0, 0.04, ...] instead of the ratings).
+    path = avec_release / "ratings_gold_standard" / "arousal" / "train_1.arff"
+    _replace_in(path, "@attribute frameTime numeric\n", "")
+    with pytest.raises(ValueError, match=r"train_1\.arff: data row 1 has 3 fields"):
+        load_avec2016(avec_release)
+
+
+def test_load_avec2016_feature_row_with_one_value_too_many(avec_release):
+    path = avec_release / "features_audio" / "arousal" / "dev_1.arff"
+    lines = path.read_text().splitlines()
+    lines[-2] += ",9.5"  # the fourth data row
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        ValueError, match=r"dev_1\.arff: data row 4 has 90 fields, expected 89"
+    ):
+        load_avec2016(avec_release)
+
+
+def test_load_avec2016_missing_declaration_mid_file(avec_release):
+    path = avec_release / "features_video_appearance" / "arousal" / "train_1.arff"
+    _replace_in(path, "@attribute video_appearance_descriptor_7 numeric\n", "")
+    with pytest.raises(ValueError, match=r"data row 1 has 169 fields, expected 168"):
+        load_avec2016(avec_release)
+
+
+def test_load_avec2016_csv_rows_with_more_fields_than_names(tmp_path):
+    root = _write_avec(tmp_path, fmt="csv")
+    path = root / "ratings_gold_standard" / "valence" / "dev_1.csv"
+    _replace_in(path, "name,frameTime,GoldStandard", "frameTime,GoldStandard")
+    with pytest.raises(ValueError, match=r"dev_1\.csv: data row 1 has 3 fields"):
+        load_avec2016(root)
+
+
+@pytest.mark.parametrize("row", [1, 2])
+@pytest.mark.parametrize("fmt", ["arff", "csv"])
+def test_load_avec2016_empty_cell_is_an_error_in_any_row(tmp_path, fmt, row):
+    root = _write_avec(tmp_path, fmt=fmt)
+    path = root / "features_audio" / "arousal" / f"train_2.{fmt}"
+    lines = path.read_text().splitlines()
+    i = len(lines) - 6 + row - 1  # data row ``row`` of 6
+    fields = lines[i].split(",")
+    fields[3] = ""  # the second feature
+    lines[i] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        ValueError,
+        match=rf"train_2\.{fmt}: data row {row}, column 4: empty; write \? for a "
+        "missing value",
+    ):
+        load_avec2016(root)
+
+
+def test_load_avec2016_no_data_rows_is_named(tmp_path):
+    root = _write_avec(tmp_path, recordings=("train_1",), n_frames=0)
+    with pytest.raises(ValueError, match=r"train_1\.arff: no data rows"):
+        load_avec2016(root, partitions=("train",))
+
+
+def test_load_avec2016_zero_padded_file_names(avec_release):
+    for path in sorted(avec_release.glob("*/*/dev_1.arff")):
+        path.rename(path.with_name("dev_01.arff"))
+    data = load_avec2016(avec_release)
+    assert_array_equal(np.unique(data.groups), ["dev_01", "train_1"])
+    reference = load_avec2016(avec_release, partitions=("train",))
+    assert len(data.groups) == 2 * len(reference.groups)
+    assert_allclose(
+        data.targets.arousal[data.groups == "dev_01"],
+        _rating_values("dev_1", "arousal", RELEASE_FRAMES),
+        rtol=1e-6,
+    )

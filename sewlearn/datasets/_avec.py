@@ -86,7 +86,8 @@ def _read_csv(path):
 
     The delimiter is ``;`` if the header has more of them than commas, else
     ``,``. A column is numeric if its value in the first data row parses as
-    a float; the others (an instance name, say) are dropped.
+    a float or is ``?``; the others (an instance name, say) are dropped. An
+    empty cell is an error, in the first row as in any other.
     """
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
         lines = [line for line in file if line.strip()]
@@ -97,6 +98,9 @@ def _read_csv(path):
     columns = list(range(len(names)))
     if len(lines) > 1:
         first = next(csv.reader(lines[1:2], delimiter=delimiter))
+        _check_fields(first, len(names), path, 1)
+        for j, value in enumerate(first):
+            _check_not_empty(value, path, 1, j)
         columns = [j for j, value in enumerate(first) if _is_number(value)]
     values = _parse_rows(lines[1:], columns, len(names), path, delimiter=delimiter)
     return [names[j] for j in columns], values
@@ -110,34 +114,54 @@ def _is_number(text):
     return True
 
 
+def _check_fields(fields, n_fields, path, row):
+    if len(fields) != n_fields:
+        raise ValueError(
+            f"{path}: data row {row} has {len(fields)} fields, expected "
+            f"{n_fields} (one per declared column)."
+        )
+
+
+def _check_not_empty(text, path, row, column):
+    if not text.strip():
+        raise ValueError(
+            f"{path}: data row {row}, column {column + 1}: empty; write ? for a "
+            "missing value."
+        )
+
+
 def _parse_rows(rows, columns, n_fields, path, *, delimiter):
-    """Float64 array of shape (len(rows), len(columns)); ``?`` is NaN."""
+    """Float64 array of shape (len(rows), len(columns)); ``?`` is NaN.
+
+    Every row must have ``n_fields`` fields, whether or not they are read.
+    """
     if not rows:
         return np.empty((0, len(columns)))
     quotechar = "'" if delimiter == "," else '"'
-    try:
-        # numpy's C parser: fast on the 7501 x 632 geometric features
-        return np.loadtxt(
-            rows,
-            delimiter=delimiter,
-            quotechar=quotechar,
-            usecols=columns,
-            dtype=np.float64,
-            ndmin=2,
-        )
-    except ValueError:
-        pass  # missing values or ragged rows: the slow path says which
+    # numpy's C parser is fast on the 7501 x 632 geometric features, but reads
+    # only ``usecols`` and so does not see a row with more fields than
+    # declared. Counting delimiters checks that cheaply; a quoted field holding
+    # a delimiter miscounts, and goes the slow way, which parses quotes.
+    if all(row.count(delimiter) == n_fields - 1 for row in rows):
+        try:
+            return np.loadtxt(
+                rows,
+                delimiter=delimiter,
+                quotechar=quotechar,
+                usecols=columns,
+                dtype=np.float64,
+                ndmin=2,
+            )
+        except ValueError:
+            pass  # missing values or bad numbers: the slow path says which
     values = np.empty((len(rows), len(columns)))
     for i, fields in enumerate(
         csv.reader(rows, delimiter=delimiter, quotechar=quotechar)
     ):
-        if len(fields) != n_fields:
-            raise ValueError(
-                f"{path}: data row {i + 1} has {len(fields)} fields, "
-                f"expected {n_fields}."
-            )
+        _check_fields(fields, n_fields, path, i + 1)
         for k, j in enumerate(columns):
             text = fields[j].strip()
+            _check_not_empty(text, path, i + 1, j)
             try:
                 values[i, k] = np.nan if text == "?" else float(text)
             except ValueError:
@@ -164,14 +188,18 @@ def _find_file(folder, recording):
 
 
 def _recordings(folder, partition):
-    """Recording ids ``partition_<n>`` with a file in ``folder``, by ``n``."""
+    """Recording ids ``partition_<n>`` with a file in ``folder``, by ``n``.
+
+    The ids are the file name stems as written (``train_01`` stays so): the
+    files of the other folders are looked up under the same name.
+    """
     pattern = re.compile(rf"^{partition}_(\d+)$")
-    numbers = {
-        int(match.group(1))
+    stems = {
+        path.stem
         for path in folder.iterdir()
-        if path.suffix in _SUFFIXES and (match := pattern.match(path.stem))
+        if path.suffix in _SUFFIXES and pattern.match(path.stem)
     }
-    return [f"{partition}_{n}" for n in sorted(numbers)]
+    return sorted(stems, key=lambda stem: (int(pattern.match(stem).group(1)), stem))
 
 
 def _time_index(names, time_column):
@@ -347,7 +375,9 @@ def load_avec2016(
         If a folder, or a file of a recording found in the first modality's
         folder, is missing.
     ValueError
-        If a file cannot be parsed, lacks ``label_column``, has another number
+        If a file cannot be parsed (a data row with more or fewer fields than
+        the declared columns, an empty cell, a text in a numeric column), has
+        no data rows, lacks ``label_column``, has another number
         of rows than the other files of its recording, or has other feature
         columns than the other recordings; if the time stamps of the files of
         a recording differ by more than half a frame; if the first column of a
@@ -379,19 +409,22 @@ def load_avec2016(
     What the reader accepts:
 
     * one file per recording, named ``<partition>_<n>.arff`` or
-      ``<partition>_<n>.csv`` (``n`` = 1, 2, ...); the recordings of a
-      partition are those with a file in the first modality's folder, and
-      every other folder must have a file for each of them. If both exist,
+      ``<partition>_<n>.csv`` (``n`` = 1, 2, ..., zero-padded or not: the
+      stem, as written, names the recording in ``groups``); the recordings of
+      a partition are those with a file in the first modality's folder, and
+      every other folder must have a file of the same name for each of them. If both exist,
       the ``.arff`` file is read. Files are read as UTF-8, with or without a
       byte order mark.
     * ARFF: dense, comma-separated ``@data`` rows after ``@relation`` and
       ``@attribute`` lines; ``%`` starts a comment; blank lines are skipped;
-      ``?`` is a missing value (NaN). Attributes of type ``numeric``,
+      ``?`` is a missing value (NaN); every data row has one field per
+      ``@attribute`` line. Attributes of type ``numeric``,
       ``real`` or ``integer`` are read; ``string`` (an instance name, quoted
       or not), nominal and date attributes are dropped.
     * CSV: a header row of column names; delimiter ``;`` if the header has
-      more semicolons than commas, else ``,``. Columns whose first value is
-      not a number are dropped.
+      more semicolons than commas, else ``,``; every row has one field per
+      column name. Columns whose first value is not a number (nor ``?``) are
+      dropped.
     * features: every numeric column except the time column (see
       ``time_column``). Ratings: the ``label_column`` (an error if absent).
       A number of feature columns other than the release's is accepted (a
@@ -575,6 +608,8 @@ def _load_recording(
                 "40 ms frame."
             )
     n_frames = lengths[reference]
+    if n_frames == 0:
+        raise ValueError(f"{reference}: no data rows after @data (or the header).")
 
     frames = Bunch(features={}, targets={}, time=None)
     stamps = []  # (path, time stamps) of the files that have them
