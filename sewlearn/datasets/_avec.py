@@ -412,9 +412,9 @@ def load_avec2016(
       ``<partition>_<n>.csv`` (``n`` = 1, 2, ..., zero-padded or not: the
       stem, as written, names the recording in ``groups``); the recordings of
       a partition are those with a file in the first modality's folder, and
-      every other folder must have a file of the same name for each of them. If both exist,
-      the ``.arff`` file is read. Files are read as UTF-8, with or without a
-      byte order mark.
+      every other folder must have a file of the same name for each of them.
+      If both exist, the ``.arff`` file is read. Files are read as UTF-8, with
+      or without a byte order mark.
     * ARFF: dense, comma-separated ``@data`` rows after ``@relation`` and
       ``@attribute`` lines; ``%`` starts a comment; blank lines are skipped;
       ``?`` is a missing value (NaN); every data row has one field per
