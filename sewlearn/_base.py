@@ -10,9 +10,15 @@ estimators fix the network, its loss and their data.
 import contextlib
 import copy
 import inspect
+import os
+import sys
+import warnings
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
+import sklearn
+import skorch
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -40,7 +46,47 @@ __all__ = [
     "extends_signature",
     "fitted_only_on_success",
     "seeded_torch",
+    "warn_once_at_caller",
 ]
+
+# The code between a user's call and a warning of ours: this package and the
+# libraries that call its estimators (a Pipeline, a search, joblib).
+_LIBRARY_DIRS = (
+    os.path.dirname(__file__) + os.sep,
+    *(
+        os.path.dirname(module.__file__) + os.sep
+        for module in (sklearn, joblib, skorch)
+    ),
+    contextlib.__file__,
+)
+# Messages already given in this process (see warn_once_at_caller).
+_WARNED = set()
+
+
+def _caller_stacklevel():
+    """The ``stacklevel`` of the first frame outside the libraries above.
+
+    Counted for a ``warnings.warn`` in the function that calls this one.
+    """
+    frame, level = sys._getframe(2), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_once_at_caller(message, category):
+    """Warn ``message`` once per process, attributed to the user's line.
+
+    The line is the first one outside sewlearn, scikit-learn, skorch and
+    joblib (a user's ``fit``, ``GridSearchCV.fit`` or ``cross_validate``), so
+    that the warning points at code the user wrote. A message given once is
+    not given again in the same process (a grid search's clones share it);
+    the category stays filterable as usual.
+    """
+    if message in _WARNED:
+        return
+    _WARNED.add(message)
+    warnings.warn(message, category, stacklevel=_caller_stacklevel() + 1)
 
 
 def check_layer_sizes(sizes, name):

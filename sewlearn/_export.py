@@ -22,11 +22,15 @@ parameters under their new names, ``head`` and ``head_hidden_layer_sizes``
 ``sequence_length`` (their sequence model: the same deployed blocks, read over
 windows at predict time), so a file of a sequence model is not mistaken for a
 frame-wise one by an older sewlearn; files of versions 1 to 3 hold frame-wise
-models and load with ``sequence_length=None``.
+models and load with ``sequence_length=None``. Version 5 adds
+``SEWRegressor``'s ``target_mean_`` and ``target_scale_`` (its
+``standardize_target``); regressors of versions 1 to 4 were trained on targets
+as given and load with ``standardize_target=False``.
 """
 
 import json
 import math
+import os
 
 import numpy as np
 import torch
@@ -40,8 +44,8 @@ from ._sew import SEWClassifier, SEWRegressor
 __all__ = ["export_model", "load_model"]
 
 _FORMAT = "sewlearn-deployed"
-_FORMAT_VERSION = 4
-_READABLE_VERSIONS = (1, 2, 3, 4)
+_FORMAT_VERSION = 5
+_READABLE_VERSIONS = (1, 2, 3, 4, 5)
 # Parameters renamed since an older format version: {version: {old: new}}, for
 # the SEW estimators (the files of DeepCCA have no renamed parameter).
 _RENAMED_SEW_PARAMS = {
@@ -248,6 +252,8 @@ def export_model(estimator, path):
     if isinstance(estimator, SEWRegressor):
         config["n_outputs"] = int(estimator.n_outputs_)
         config["y_1d"] = bool(estimator._y_1d)
+        config["target_mean"] = _to_json(estimator.target_mean_)
+        config["target_scale"] = _to_json(estimator.target_scale_)
     elif isinstance(estimator, SEWClassifier):
         config["classes"] = _classes_to_json(estimator.classes_)
     if isinstance(estimator, DeepCCA):
@@ -346,7 +352,8 @@ def load_model(path, *, device="cpu"):
     Parameters
     ----------
     path : str or path-like
-        The ``.npz`` file.
+        The ``.npz`` file: the path given to :func:`export_model`, with or
+        without the ``.npz`` that NumPy adds.
     device : str, default="cpu"
         Torch device the network is loaded on, e.g. "cuda". The estimator is
         built with it, so ``get_params()["device"]`` names where the weights
@@ -394,6 +401,9 @@ def load_model(path, *, device="cpu"):
     >>> np.array_equal(load_model(path).transform(X[:, :2]), dcca.transform(X[:, :2]))
     True
     """
+    path = os.fspath(path)
+    if not os.path.exists(path) and os.path.exists(path + ".npz"):
+        path += ".npz"  # np.savez added it in export_model
     with np.load(path, allow_pickle=False) as archive:
         if _CONFIG_KEY not in archive.files:
             raise ValueError(f"{path} is not a sewlearn model export (no config).")
@@ -475,6 +485,27 @@ def load_model(path, *, device="cpu"):
         estimator.classes_ = _classes_from_json(config["classes"])
         estimator._n_head = len(estimator.classes_)
     else:
-        estimator.n_outputs_ = estimator._n_head = config["n_outputs"]
+        n_outputs = estimator.n_outputs_ = estimator._n_head = config["n_outputs"]
         estimator._y_1d = config["y_1d"]
+        if version < 5:  # trained on the targets as given
+            estimator.set_params(standardize_target=False)
+        estimator.target_mean_ = _target_stats(
+            path, config, "target_mean", np.zeros(n_outputs)
+        )
+        estimator.target_scale_ = _target_stats(
+            path, config, "target_scale", np.ones(n_outputs)
+        )
     return estimator
+
+
+def _target_stats(path, config, key, default):
+    """A regressor's per-target mean or scale from ``config``, checked."""
+    if key not in config:
+        return default
+    values = np.asarray(config[key], dtype=np.float64)
+    if values.shape != default.shape or not np.isfinite(values).all():
+        raise ValueError(
+            f"{path}: {key} must be {default.size} finite numbers, got "
+            f"{config[key]!r}."
+        )
+    return values

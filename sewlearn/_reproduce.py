@@ -33,6 +33,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sewlearn import (
+    PAPER_TRAINING,
     SEWRegressor,
     __version__,
     binary_accuracy_score,
@@ -163,6 +164,10 @@ def latent_dim(*modalities):
 
 def make_sew(weak, strong, variant, *, seed, settings, device, **params):
     """A SEWRegressor with the paper's architecture; ``params`` override."""
+    # The paper's training recipe (momentum, weight decay) and its targets as
+    # given, whatever the estimator's defaults; the presets choose the
+    # optimiser, learning rate and batch size.
+    recipe = {**PAPER_TRAINING, "standardize_target": False}
     network = dict(
         weak_hidden_layer_sizes=HIDDEN[weak],
         strong_hidden_layer_sizes=HIDDEN[strong] if strong else (108,),
@@ -175,7 +180,7 @@ def make_sew(weak, strong, variant, *, seed, settings, device, **params):
         device=device,
         random_state=seed,
     )
-    return SEWRegressor(**{**network, **(VARIANTS[variant] or {}), **params})
+    return SEWRegressor(**{**recipe, **network, **(VARIANTS[variant] or {}), **params})
 
 
 def make_model(weak, strong, variant, *, seed, settings, device):

@@ -3,8 +3,8 @@
 
 import contextlib
 import numbers
-import warnings
 from numbers import Integral, Real
+from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from ._base import (
     BaseTorchEstimator,
     check_layer_sizes,
     extends_signature,
+    warn_once_at_caller,
 )
 from ._compat import Interval, StrOptions, _fit_context, _safe_indexing
 from ._docstring import Substitution
@@ -34,7 +35,22 @@ from ._sequence import (
 from .exceptions import AlignmentSaturationWarning
 from .metrics import _per_labeled_column
 
-__all__ = ["SEWClassifier", "SEWRegressor"]
+__all__ = ["PAPER_TRAINING", "SEWClassifier", "SEWRegressor"]
+
+#: The paper's training recipe (section 4.3): SGD with momentum 0.7, learning
+#: rate 0.001, batches of 32 (and weight decay 1e-4), for
+#: ``SEWRegressor(**PAPER_TRAINING)`` or ``SEWClassifier(**PAPER_TRAINING)``.
+#: The paper's targets were not rescaled: add ``standardize_target=False`` to
+#: a regressor to train as it did (``sewlearn reproduce`` does both). Read-only.
+PAPER_TRAINING = MappingProxyType(
+    {
+        "optimizer": "sgd",
+        "lr": 1e-3,
+        "momentum": 0.7,
+        "weight_decay": 1e-4,
+        "batch_size": 32,
+    }
+)
 
 # The mark of a row without a label, as in sklearn.semi_supervised: -1 for
 # class labels ("-1" when the labels are strings), NaN for regression targets.
@@ -416,22 +432,19 @@ class _BaseSEW(BaseTorchEstimator):
                 "canonical correlations."
             )
         if self.alignment == "cca" and rows_per_batch - 1 <= self.latent_dim:
+            # One line, once per setting and process (a grid search's clones
+            # share it), at the user's own call.
             windows = (
                 ""
                 if self.sequence_length is None
                 else f" (windows of {self.sequence_length} frames)"
             )
-            warnings.warn(
-                f"alignment='cca' with batch_size={self.batch_size}{windows} and "
-                f"latent_dim={self.latent_dim}: a batch of m rows has at most "
-                "m - 1 nonzero canonical correlations and, with m - 1 <= "
-                "latent_dim, they are all close to 1 whatever the weights, so "
-                "the alignment loss saturates near -n_cca_components and passes "
-                "little gradient (compare history_[:, 'train_alignment_loss'] "
-                "with 'train_alignment_chance'). Remedies: alignment='ey' "
-                "(unbiased at any batch size) or batch_size > latent_dim + 1.",
+            warn_once_at_caller(
+                f"alignment='cca' saturates with batches of {rows_per_batch} rows"
+                f"{windows} <= latent_dim + 1 = {self.latent_dim + 1}: little "
+                "gradient; use batch_size > latent_dim + 1 or alignment='ey' "
+                "(user guide: 'Alignment saturation').",
                 AlignmentSaturationWarning,
-                stacklevel=6,
             )
 
     def _module_params(self, n_weak, widths, parts):
@@ -673,12 +686,26 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         ``L_pr`` (eq. 8): the mean squared error, or ``1 - CCC`` per batch and
         target (the concordance correlation coefficient, as often used in the
         AVEC challenges).
+    standardize_target : bool, default=True
+        Train on targets standardised per column (the mean and standard
+        deviation of the labeled training targets, ``target_mean_`` and
+        ``target_scale_``) and map predictions back to the targets' units,
+        as :class:`~sklearn.compose.TransformedTargetRegressor` with a
+        :class:`~sklearn.preprocessing.StandardScaler` would: the losses and
+        the learning rate then mean the same on any target scale (without it,
+        targets in the hundreds barely move in 100 epochs). False trains on
+        ``y`` as given, as the paper did (its targets lie in [-1, 1]); see
+        :data:`~sewlearn.PAPER_TRAINING`.
 
     Attributes
     ----------
     %(attributes)s
     n_outputs_ : int
         Number of targets.
+    target_mean_, target_scale_ : ndarray of shape (n_outputs,)
+        The per-target mean and scale that training subtracted and divided
+        by (0 and 1 with ``standardize_target=False``); :meth:`predict`
+        returns ``R(W_E(X)) * target_scale_ + target_mean_``.
 
     See Also
     --------
@@ -728,12 +755,14 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
     _parameter_constraints = {
         **_BaseSEW._parameter_constraints,
         "prediction_loss": [StrOptions({"mse", "ccc"})],
+        "standardize_target": ["boolean"],
     }
 
     @extends_signature(_BaseSEW.__init__)
-    def __init__(self, *, prediction_loss="mse", **params):
+    def __init__(self, *, prediction_loss="mse", standardize_target=True, **params):
         super().__init__(**params)
         self.prediction_loss = prediction_loss
+        self.standardize_target = standardize_target
 
     def _validate_targets(self, X, y, allow_unlabeled):
         missing = None
@@ -774,12 +803,14 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         if y.dtype.kind not in "biuf":
             raise ValueError(f"y must be numeric, got an array of dtype {y.dtype}.")
         self._y_1d = y.ndim == 1
-        y = y.reshape(len(y), -1).astype(np.float32)
+        y = y.reshape(len(y), -1).astype(np.float64)
         self.n_outputs_ = self._n_head = y.shape[1]
+        if missing is not None:
+            missing = missing.reshape(y.shape)
+            y[missing] = np.nan
+        y = self._scale_targets(y).astype(np.float32)
         if missing is None:
             return X, y, None
-        missing = missing.reshape(y.shape)
-        y[missing] = np.nan
         labeled = ~missing.all(axis=1)
         if not labeled.any():
             raise ValueError(
@@ -787,6 +818,31 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
                 "one row needs a target."
             )
         return X, y, labeled
+
+    def _scale_targets(self, y):
+        """``y`` (2-D, NaN where unlabeled) standardised per column if asked.
+
+        Sets ``target_mean_`` and ``target_scale_`` (0 and 1 without
+        ``standardize_target``), which :meth:`predict` inverts. Statistics are
+        those of the labeled entries; a constant column keeps scale 1, as in
+        :class:`~sklearn.preprocessing.StandardScaler`.
+        """
+        n_outputs = y.shape[1]
+        if self.standardize_target:
+            labeled = ~np.isnan(y)
+            counts = labeled.sum(axis=0)
+            filled = np.where(labeled, y, 0.0)
+            mean = filled.sum(axis=0) / np.maximum(counts, 1)
+            var = (np.where(labeled, y - mean, 0.0) ** 2).sum(axis=0) / np.maximum(
+                counts, 1
+            )
+            scale = np.sqrt(var)
+            # A constant column (up to rounding) keeps its units.
+            scale[scale <= 10 * np.finfo(np.float64).eps * np.abs(mean)] = 1.0
+        else:
+            mean, scale = np.zeros(n_outputs), np.ones(n_outputs)
+        self.target_mean_, self.target_scale_ = mean, scale
+        return (y - mean) / scale
 
     @_weak_X_groups_doc
     def score(self, X, y, sample_weight=None, groups=None):
@@ -851,6 +907,8 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
             was 1-D in ``fit``.
         """
         y_pred = self._forward(X, groups=groups)
+        if self.standardize_target:
+            y_pred = y_pred * self.target_scale_ + self.target_mean_
         return y_pred.ravel() if self._y_1d else y_pred
 
 

@@ -308,7 +308,7 @@ def test_the_saturation_warning_counts_the_frames_of_the_windows(past_data, tiny
     (X, y, g), _ = past_data
     XS = X[:, :2] + 1.0
     params = dict(SEQ, alignment="cca", latent_dim=16, max_epochs=1)
-    with pytest.warns(UserWarning, match=r"batch_size=1 \(windows of 10 frames\)"):
+    with pytest.warns(UserWarning, match=r"batches of 10 rows \(windows of 10 frames\)"):
         tiny(SEWRegressor, sequence_length=10, **{**params, "batch_size": 1}).fit(
             X, y, X_strong=XS, groups=g
         )

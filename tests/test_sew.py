@@ -466,7 +466,7 @@ def test_alignment_beats_its_chance_level(related_views, tiny, alignment):
 def test_warns_when_the_cca_term_is_saturated(related_views, tiny):
     X, Xs, y = related_views
     params = dict(latent_dim=32, max_epochs=1)
-    match = r"batch_size=32 and latent_dim=32.*'ey'"
+    match = r"batches of 32 rows <= latent_dim \+ 1 = 33.*'ey'"
     with pytest.warns(AlignmentSaturationWarning, match=match) as caught:
         tiny(SEWRegressor, **params).fit(X, y, X_strong=Xs)
     assert issubclass(caught[0].category, UserWarning)
