@@ -29,6 +29,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clon
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GroupKFold, check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags, indexable
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -177,6 +178,28 @@ def _slice_params(params, indices, n_samples):
         else:
             sliced[key] = value
     return sliced
+
+
+def _groups_keyword(estimator, method):
+    """The keyword by which ``estimator.method`` takes ``groups``, routing off.
+
+    ``"groups"`` if the method has such a parameter. A
+    :class:`~sklearn.pipeline.Pipeline` passes its ``predict`` keywords on to
+    its last step and takes ``fit`` ones as ``<step>__<name>``; its signatures
+    have only ``**params``, so its last step is asked. None if not taken.
+    """
+    if isinstance(estimator, Pipeline):
+        name, last = estimator.steps[-1]
+        if last is None or isinstance(last, str):  # "passthrough"
+            return None
+        keyword = _groups_keyword(last, method)
+        if keyword is None or method != "fit":
+            return keyword
+        return f"{name}__{keyword}"
+    if method == "fit":
+        return "groups" if has_fit_parameter(estimator, "groups") else None
+    signature = inspect.signature(getattr(estimator, method))
+    return "groups" if "groups" in signature.parameters else None
 
 
 def _fit_predict(estimator, X, y, train, test, fit_params, predict_params):
@@ -342,7 +365,10 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     Without routing (the default), ``fit`` consumes ``groups`` and passes
     every other keyword argument to ``estimator.fit``; ``groups`` is passed
     on as well when ``estimator.fit`` (or ``predict``) has a ``groups``
-    parameter. In ``cross_validate``, give the ids twice:
+    parameter, and to a :class:`~sklearn.pipeline.Pipeline` whose last step
+    has one (as ``<step>__groups`` to its ``fit`` unless given, and as
+    ``groups`` to its ``predict``), so that a sequence model in a pipeline
+    reads each recording on its own. In ``cross_validate``, give the ids twice:
     ``groups=ids`` for the splitter and ``params={"groups": ids}`` for this
     estimator (``fit_params`` in scikit-learn < 1.4); in a
     :class:`~sklearn.pipeline.Pipeline` use the step name, e.g.
@@ -440,14 +466,9 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
                 params = {**params, "groups": groups}
             return dict(process_routing(self, method, **params).estimator[method])
         params = dict(params)
-        if groups is not None:
-            if method == "fit":
-                accepts = has_fit_parameter(self.estimator, "groups")
-            else:
-                signature = inspect.signature(getattr(self.estimator, method))
-                accepts = "groups" in signature.parameters
-            if accepts:
-                params["groups"] = groups
+        keyword = _groups_keyword(self.estimator, method)
+        if groups is not None and keyword is not None:
+            params.setdefault(keyword, groups)
         return params
 
     def get_metadata_routing(self):

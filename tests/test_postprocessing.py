@@ -396,3 +396,49 @@ def test_errors():
     model.fit(X, y, groups=groups)
     with pytest.raises(ValueError, match="groups has 3 entries but X has 150"):
         model.predict(X, groups=groups[:3])
+
+
+class _PositionInRecording(RegressorMixin, BaseEstimator):
+    """Predicts each frame's position in its recording, as a sequence model
+    sees recordings: without ``groups``, the whole input is one recording.
+    ``fit`` records the number of recordings it was given."""
+
+    fitted_recordings = []
+
+    def fit(self, X, y, groups=None):
+        self.n_features_in_ = np.shape(X)[1]
+        n = 1 if groups is None else len(np.unique(groups))
+        _PositionInRecording.fitted_recordings.append(n)
+        return self
+
+    def predict(self, X, groups=None):
+        groups = np.zeros(len(X)) if groups is None else np.asarray(groups)
+        position = np.empty(len(X))
+        for g in np.unique(groups):
+            position[groups == g] = np.arange(np.sum(groups == g))
+        return position
+
+
+def test_pipeline_holding_a_sequence_model_gets_groups_routing_off():
+    # Pipeline.predict has **params, no ``groups`` parameter: groups were
+    # never passed, so every recording was read as one.
+    X, y, groups = _traces(n_recordings=4, n_frames=50)
+    model = PostProcessedRegressor(
+        make_pipeline(StandardScaler(), _PositionInRecording()),
+        delays=(0,),
+        windows=(1,),
+        center=False,
+        scale=False,
+        cv=2,
+    )
+    _PositionInRecording.fitted_recordings = []
+    model.fit(X, y, groups=groups)
+    # two held-out fits on 2 recordings each, then the refit on all 4
+    assert _PositionInRecording.fitted_recordings == [2, 2, 4]
+    expected = np.tile(np.arange(50.0), 4)
+    np.testing.assert_array_equal(model.predict(X, groups=groups), expected)
+    assert model.score(X, expected, groups=groups) == 1.0
+    # the step's own keyword, when given, is kept
+    _PositionInRecording.fitted_recordings = []
+    model.fit(X, y, groups=groups, _positioninrecording__groups=0 * groups)
+    assert _PositionInRecording.fitted_recordings == [1, 1, 1]
