@@ -9,7 +9,7 @@ As :mod:`sklearn.exceptions` does for ``ConvergenceWarning``::
     warnings.filterwarnings("ignore", category=AlignmentSaturationWarning)
 """
 
-__all__ = ["AlignmentSaturationWarning"]
+__all__ = ["AlignmentSaturationWarning", "WeakTeacherWarning"]
 
 
 class AlignmentSaturationWarning(UserWarning):
@@ -41,4 +41,34 @@ class AlignmentSaturationWarning(UserWarning):
     ...     _ = model.fit(X, y, X_strong=S)
     >>> [w.category.__name__ for w in caught]
     ['AlignmentSaturationWarning']
+    """
+
+
+class WeakTeacherWarning(UserWarning):
+    """The teacher of a distilled estimator is no better than the weak view.
+
+    Raised by ``fit`` of :class:`~sewlearn.DistilledRegressor` and
+    :class:`~sewlearn.DistilledClassifier` (``on_weak_teacher="warn"``) when
+    the teacher's out-of-fold score on the labeled rows (``teacher_score_``)
+    does not exceed that of the student cross-fitted on the weak view alone
+    (``weak_score_``): the student would imitate a teacher worse than what it
+    can learn from the labels. A subclass of :class:`UserWarning`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from sewlearn import DistilledRegressor
+    >>> from sewlearn.exceptions import WeakTeacherWarning
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 3))
+    >>> y = X[:, 0] + 0.1 * rng.normal(size=60)
+    >>> noise = rng.normal(size=(60, 3))  # a "strong" view that is noise
+    >>> model = DistilledRegressor(Ridge(), Ridge(), teacher_view="strong")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = model.fit(X, y, X_strong=noise)
+    >>> [w.category.__name__ for w in caught]
+    ['WeakTeacherWarning']
     """
