@@ -247,7 +247,7 @@ def cca_loss(h1, h2, *, n_components=10, r1=1e-3, r2=1e-3):
     return -corr.sum()
 
 
-def ey_loss(h1, h2, *, independent=None):
+def ey_loss(h1, h2, *, independent=None, frames_per_window=1):
     r"""Eckart-Young CCA loss: an unbiased, inverse-free stand-in for CCA.
 
     The unconstrained objective of Chapman, Wells & Lawry Aguila, "Unconstrained
@@ -287,6 +287,22 @@ def ey_loss(h1, h2, *, independent=None):
         on the whole batch then (biased, but finite). Splitting by parity
         rather than into contiguous halves keeps the two halves alike when
         a loader hands over rows in a structured order.
+    frames_per_window : int, default=1
+        With ``L > 1``, the rows are windows of ``L`` consecutive frames,
+        window after window (a sequence model's batch; ``m`` a multiple of
+        ``L``). Frames of one window are not independent samples: the
+        covariance of a batch centred on its own mean is then biased towards
+        0, and so are halves split by row parity, which also hold
+        neighbouring frames and so are not independent of each other. Each
+        covariance (``A``, ``B``, ``B'``) is then estimated from pairs of
+        rows of *different* windows only, ``(z_i - z_j)(z_i - z_j)^T / 2``
+        averaged over them (unbiased for windows drawn independently, with
+        no mean to estimate), and ``B``, ``B'`` come from the even and the
+        odd windows. A batch of 2 or 3 windows has ``B' = B`` over the whole
+        batch (biased, finite); a batch of one window is taken frame-wise as
+        above (its frames as independent rows, biased). Ignored when
+        ``independent`` is given, except for the estimates of ``A`` and
+        ``B``.
 
     Returns
     -------
@@ -358,6 +374,13 @@ def ey_loss(h1, h2, *, independent=None):
         return (h1.sum() + h2.sum()).to(out_dtype) * 0.0
     h1 = h1.to(torch.float64)
     h2 = h2.to(torch.float64)
+    length = int(frames_per_window)
+    if length > 1 and m % length:
+        raise ValueError(
+            f"frames_per_window={length} does not divide the {m} rows of the batch."
+        )
+    if length > 1 and m >= 2 * length:
+        return _ey_loss_windows(h1, h2, length, independent).to(out_dtype)
     c1 = h1 - h1.mean(dim=0, keepdim=True)
     c2 = h2 - h2.mean(dim=0, keepdim=True)
     # tr(A) = tr(C12 + C21) / 2 = tr(C12): no k x k product needed.
@@ -373,6 +396,45 @@ def ey_loss(h1, h2, *, independent=None):
         b = b_prime = _view_mean_cov(c1, c2)
     # B and B' are symmetric: tr(B B') = sum of their elementwise product.
     return (-2.0 * trace_a + (b * b_prime).sum()).to(out_dtype)
+
+
+def _between_windows(z1, z2, length):
+    """``sum_ij (z1_i - z1_j)^T (z2_i - z2_j) / 2``-type estimate, pairs i, j
+    of rows of different windows of ``length`` frames: ``(k, k)`` covariance.
+
+    Over all ordered pairs, ``sum (a_i - a_j)(b_i - b_j)^T / 2 = m sum a b^T -
+    (sum a)(sum b)^T``; the pairs within a window are taken out the same way,
+    window by window. Centring first changes nothing but the rounding.
+    """
+    m, k = z1.shape
+    n_windows = m // length
+    c1 = z1 - z1.mean(dim=0, keepdim=True)
+    c2 = z2 - z2.mean(dim=0, keepdim=True)
+    s1 = c1.reshape(n_windows, length, k).sum(dim=1)
+    s2 = c2.reshape(n_windows, length, k).sum(dim=1)
+    pairs = m * m - n_windows * length * length
+    return ((m - length) * (c1.T @ c2) + s1.T @ s2) / pairs
+
+
+def _ey_loss_windows(h1, h2, length, independent):
+    """:func:`ey_loss` of a batch of at least two windows (float64 inputs)."""
+    m, k = h1.shape
+    n_windows = m // length
+    trace_a = torch.diagonal(_between_windows(h1, h2, length)).sum()
+
+    def view_mean_cov(z1, z2):
+        return (_between_windows(z1, z1, length) + _between_windows(z2, z2, length)) / 2
+
+    if independent is not None:
+        b = view_mean_cov(h1, h2)
+        b_prime = _view_mean_cov(*_centred(independent))
+    elif n_windows >= 4:
+        w1, w2 = h1.reshape(n_windows, length, k), h2.reshape(n_windows, length, k)
+        b = view_mean_cov(w1[0::2].reshape(-1, k), w2[0::2].reshape(-1, k))
+        b_prime = view_mean_cov(w1[1::2].reshape(-1, k), w2[1::2].reshape(-1, k))
+    else:
+        b = b_prime = view_mean_cov(h1, h2)
+    return -2.0 * trace_a + (b * b_prime).sum()
 
 
 def _check_pair(z1, z2, name):

@@ -58,16 +58,21 @@ def ccc_loss(y_pred, y_true, mask=None):
     return (1 - ccc).mean()
 
 
-def alignment_objective(kind, h_strong, h_weak, *, n_components, r1, r2):
+def alignment_objective(
+    kind, h_strong, h_weak, *, n_components, r1, r2, frames_per_window=1
+):
     """``L_al`` between two batches of codes, for either alignment objective.
 
     "cca": minus the sum of the top ``n_components`` canonical correlations
     (paper eqs. 3-7), ridges ``r1`` (strong) and ``r2`` (weak). "ey": the
     Eckart-Young loss of the codes given (already K wide), unbiased at any
-    batch size, with no ridge (see :func:`sewlearn._cca.ey_loss`).
+    batch size, with no ridge (see :func:`sewlearn._cca.ey_loss`); with
+    ``frames_per_window > 1`` the rows are windows of frames, and only pairs
+    of frames of different windows enter its covariances, so that it stays
+    unbiased (for batches of at least 4 windows).
     """
     if kind == "ey":
-        return ey_loss(h_strong, h_weak)
+        return ey_loss(h_strong, h_weak, frames_per_window=frames_per_window)
     return cca_loss(h_strong, h_weak, n_components=n_components, r1=r1, r2=r2)
 
 
@@ -99,6 +104,8 @@ def masked_prediction_loss(kind, y_pred, y_true):
 class _AlignmentCriterion(nn.Module):
     """A criterion with an alignment term ``L_al``: its objective and settings."""
 
+    frames_per_window = 1  # rows are windows of this many frames (see SEWLoss)
+
     def __init__(self, *, alignment, n_components, r1, r2):
         super().__init__()
         self.alignment = alignment
@@ -112,6 +119,7 @@ class _AlignmentCriterion(nn.Module):
             n_components=self.n_components,
             r1=self.r1,
             r2=self.r2,
+            frames_per_window=self.frames_per_window,
         )
 
 

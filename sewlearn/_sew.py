@@ -179,9 +179,11 @@ _PARAMETERS_DOC = (
         saturates and passes little gradient; ``fit`` warns. "ey": the
         Eckart-Young loss (Chapman et al., ICLR 2024) between K-wide linear
         projections of the two codes (training-only blocks, dropped with the
-        strong side), whose gradient is unbiased at any batch size; no ridge,
-        no inverse. Its optimum is minus the sum of the K squared canonical
-        correlations, in ``[-K, 0]`` like the "cca" loss.
+        strong side), whose gradient is unbiased at any batch size (for a
+        sequence model, of at least 4 windows: its covariances then use only
+        pairs of frames of different windows); no ridge, no inverse. Its
+        optimum is minus the sum of the K squared canonical correlations, in
+        ``[-K, 0]`` like the "cca" loss.
     r1, r2 : float, default=1e-3
         Ridge added to the covariance of the strong code (``r1``, eq. 6) and
         of the weak code, ``X``'s (``r2``, eq. 7), the paper's names. In
