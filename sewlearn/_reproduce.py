@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -110,6 +111,43 @@ POST_DELAYS_S = tuple(0.2 * i for i in range(21))
 POST_WINDOWS_S = (0.04, 0.2, 0.44, 1.0, 2.04, 4.04, 6.04, 8.04)
 
 # Said once in the report instead of warned at every fit.
+# What a reader of results.md would otherwise misread.
+STRONGER_NOTE = (
+    '"stronger" is the modality with the highest CCC in this run, per target, '
+    "and it is the one Table 2 should be read against. The built-in generator "
+    "makes audio the strongest for arousal and video-geometric for valence (user "
+    "guide), but a small run or another draw (--random-state) can order them "
+    "otherwise, as real data can: trust this column over the paper's."
+)
+IDENTICAL_NOTE = (
+    "-(CCA & SD1) equals uni-modal in every cell by construction: only the "
+    "translation (alpha) and alignment (gamma) terms reach the weak encoder W_E, "
+    "so with both at 0 the strong auto-encoder cannot change the deployed "
+    "network and the fit is the uni-modal one, bit for bit."
+)
+
+
+def _interval_note(n_seeds):
+    """What the paired intervals of ``n_seeds`` seeds can say."""
+    if n_seeds < 2:
+        return (
+            "With 1 seed there is no interval ([+nan, +nan]): the gain is one "
+            "difference, with nothing to tell it from noise. Use --seeds 3 or more."
+        )
+    quantile = stats.t.ppf(0.975, n_seeds - 1)
+    return (
+        f"Each interval is Student's t over {n_seeds} paired differences "
+        f"({n_seeds - 1} degree(s) of freedom, t = {quantile:.1f}): "
+        "an interval that contains 0 says the gain is not shown at this number "
+        "of seeds, not that there is none"
+        + (
+            "; with 2 seeds only a very large, consistent gain can exclude 0."
+            if n_seeds == 2
+            else "."
+        )
+    )
+
+
 SATURATION_NOTE = (
     "The paper's setting (alignment='cca', batches of 32 frames, latent "
     "widths 128 and 168) saturates the CCA term: a batch of m <= width + 1 "
@@ -975,10 +1013,12 @@ def run(
     md3 = _gain_markdown(table2, len(seed_list))
     report = (
         f"{header}\n\n## Table 1: uni-modal results\n\n{md1}\n\n"
+        f"{STRONGER_NOTE}\n\n"
         f"## Table 2: SEW and ablations (mean ± std over seeds)\n\n{md2}\n\n"
+        f"{IDENTICAL_NOTE}\n\n"
         "## Gain over uni-modal: CCC, paired over seeds "
         f"(mean [95% CI], seeds won of {len(seed_list)}); paper's gain in "
-        f"brackets\n\n{md3}\n"
+        f"brackets\n\n{md3}\n\n{_interval_note(len(seed_list))}\n"
     )
     if budget_rows:
         report += (

@@ -192,7 +192,8 @@ _PARAMETERS_DOC = (
     optimizer : {"sgd", "adam"}, default="sgd"
         Optimiser of every trained block. The training defaults are the
         paper's (section 4.3): SGD with momentum 0.7, learning rate 0.001,
-        batches of 32.
+        batches of 32, also available by name as
+        :data:`~sewlearn.PAPER_TRAINING`.
     """,
     PARAMETER_DOCS["lr"],
     """

@@ -211,3 +211,15 @@ def test_load_model_takes_the_path_given_to_export_model(tmp_path, suffix, tiny)
         np.testing.assert_array_equal(loaded.target_scale_, sew.target_scale_)
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "other")
+
+
+def test_results_md_explains_what_a_reader_would_misread(tmp_path):
+    from sewlearn._reproduce import main
+
+    args = ["reproduce", "--output", str(tmp_path), "--n-recordings", "2"]
+    args += ["--n-frames", "200", "--seeds", "2", "--max-epochs", "1"]
+    assert main([*args, "--no-progress", "--no-plots"]) == 0
+    report = (tmp_path / "results.md").read_text()
+    assert "-(CCA & SD1) equals uni-modal in every cell by construction" in report
+    assert '"stronger" is the modality with the highest CCC in this run' in report
+    assert "1 degree(s) of freedom, t = 12.7" in report
