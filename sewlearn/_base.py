@@ -137,8 +137,9 @@ def extends_signature(parent_init):
 
     The decorated ``__init__`` passes ``params`` on to ``parent_init``; its
     signature becomes ``parent_init``'s followed by its own keyword-only
-    parameters, so that ``get_params``, ``clone`` and the docs see each
-    parameter under its name, and the parent's list is written once.
+    parameters (one named as a parent's replaces it: a subclass's default),
+    so that ``get_params``, ``clone`` and the docs see each parameter under
+    its name, and the parent's list is written once.
     """
 
     def decorate(init):
@@ -148,9 +149,11 @@ def extends_signature(parent_init):
             if p.kind is p.KEYWORD_ONLY
         ]
         parent = inspect.signature(parent_init)
-        init.__signature__ = parent.replace(
-            parameters=[*parent.parameters.values(), *own]
-        )
+        # An own parameter of a parent's name replaces it (a new default), in
+        # the parent's place.
+        own_by_name = {p.name: p for p in own}
+        merged = [own_by_name.pop(p.name, p) for p in parent.parameters.values()]
+        init.__signature__ = parent.replace(parameters=[*merged, *own_by_name.values()])
         return init
 
     return decorate

@@ -59,7 +59,8 @@ class LossPartsNet(NeuralNet):
         try:
             return super().fit_loop(X, y, *args, **kwargs)
         except KeyboardInterrupt as exc:
-            self._interrupt = exc
+            if not isinstance(exc, _EarlyStop):  # early stopping is no Ctrl-C
+                self._interrupt = exc
             raise
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
@@ -157,6 +158,26 @@ class LossPartsNet(NeuralNet):
         )
 
 
+class _EarlyStop(KeyboardInterrupt):
+    """skorch's way to end training early, told apart from a user's Ctrl-C."""
+
+
+class _EarlyStopping(EarlyStopping):
+    """skorch's EarlyStopping, whose stop is an :class:`_EarlyStop`.
+
+    skorch stops training by raising KeyboardInterrupt from the callback,
+    which ``LossPartsNet.partial_fit`` would otherwise take for Ctrl-C.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt as exc:
+            if self.misses_ == self.patience:  # the callback's own stop
+                raise _EarlyStop from exc
+            raise
+
+
 def make_callbacks(
     parts,
     *,
@@ -185,7 +206,7 @@ def make_callbacks(
         callbacks.append(
             (
                 "early_stopping",
-                EarlyStopping(
+                _EarlyStopping(
                     monitor=monitor,
                     patience=patience,
                     threshold=tol,
