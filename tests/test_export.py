@@ -228,14 +228,15 @@ def _with_old_names(params):
     return {
         old.get(k, k): list(v) if isinstance(v, tuple) else v
         for k, v in params.items()
-        if k != "sequence_length"
+        if k not in ("sequence_length", "standardize_target")
     }
 
 
 def test_version_1_files_still_load(data, tiny, tmp_path):
     # What export_model wrote before format version 2 (SEWRegressor only).
     X, _, _, Y2 = data
-    sew = tiny(SEWRegressor, head="gru").fit(X, Y2)
+    # Files before version 5 hold regressors trained on raw targets.
+    sew = tiny(SEWRegressor, head="gru", standardize_target=False).fit(X, Y2)
     params = _with_old_names(sew.get_params())
     config = {
         "format": "sewlearn-deployed",
@@ -269,13 +270,14 @@ def test_version_2_files_with_the_old_head_names_still_load(
     # regressor_hidden_layer_sizes; loading maps them to the new names.
     X, XS, Y1, _ = data
     y = Y1 if estimator is SEWRegressor else np.where(Y1 > 0, "up", "down")
-    sew = tiny(estimator, head="gru", head_hidden_layer_sizes=(3, 5))
+    raw = {"standardize_target": False} if estimator is SEWRegressor else {}
+    sew = tiny(estimator, head="gru", head_hidden_layer_sizes=(3, 5), **raw)
     sew.fit(X, y, X_strong=XS)
     export_model(sew, tmp_path / "v3.npz")
     with np.load(tmp_path / "v3.npz", allow_pickle=False) as archive:
         arrays = dict(archive)
     config = json.loads(str(arrays["__config__"]))
-    assert config["format_version"] == 4
+    assert config["format_version"] == 5
     assert config["params"]["head"] == "gru"
     config["format_version"] = 2
     config["params"] = _with_old_names(config["params"])
@@ -294,12 +296,12 @@ def test_newer_format_versions_are_refused(data, tiny, tmp_path):
     with np.load(tmp_path / "sew.npz", allow_pickle=False) as archive:
         arrays = dict(archive)
     config = json.loads(str(arrays["__config__"]))
-    assert config["format_version"] == 4
-    config["format_version"] = 5
+    assert config["format_version"] == 5
+    config["format_version"] = 6
     arrays["__config__"] = np.array(json.dumps(config))
-    np.savez(tmp_path / "v5.npz", **arrays)
-    with pytest.raises(ValueError, match="unsupported format .* version 5"):
-        load_model(tmp_path / "v5.npz")
+    np.savez(tmp_path / "v6.npz", **arrays)
+    with pytest.raises(ValueError, match="unsupported format .* version 6"):
+        load_model(tmp_path / "v6.npz")
 
 
 def test_loaded_device_param_names_where_the_weights_are(data, tiny, tmp_path):
