@@ -139,6 +139,18 @@ def _smooth_and_shift(segments, window, delay, smoothing):
     return [_shift(_smooth(p, window, smoothing), delay) for p in segments]
 
 
+def _post_process(raw, group_ids, delay, window, smoothing):
+    """Smooth then shift each recording of ``raw`` (2-D), per output ``j``
+    with ``window[j]`` and ``delay[j]``; no scaling."""
+    y_pred = np.empty_like(raw)
+    for rows in _recordings(group_ids):
+        for j in range(raw.shape[1]):
+            (y_pred[rows, j : j + 1],) = _smooth_and_shift(
+                [raw[rows, j : j + 1]], window[j], delay[j], smoothing
+            )
+    return y_pred
+
+
 def _affine(y_pred, y_true, center, scale):
     """``(scale_, offset_)`` with ``scale_ * y_pred + offset_`` corrected.
 
@@ -230,12 +242,19 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
        ``t - delay_``, making up for the annotators' reaction lag (the
        first ``delay_`` frames of a recording get its first one);
     3. **centring and scaling**: ``scale_ * y + offset_``, which gives the
-       predictions the mean and standard deviation of the training targets.
+       predictions the standard deviation of the training targets (that of
+       the held-out predictions matched to it) and their mean (that of the
+       final model's predictions of the training frames matched to it).
 
     The window and the delay are chosen jointly by CCC on held-out
-    recordings (see ``cv``); the centring and scaling are estimated on the
-    same held-out predictions, after the smoothing and the shift (smoothing
-    shrinks their spread). Then ``estimator`` is refitted on all the data.
+    recordings (see ``cv``), each candidate with the centring and scaling
+    that fit the same held-out predictions, after the smoothing and the
+    shift (smoothing shrinks their spread). Then ``estimator`` is refitted
+    on all the data; ``scale_`` is the held-out one, and ``offset_`` centres
+    the refitted model's own (post-processed) predictions of the labeled
+    training frames: the held-out models are not the final one, and for a
+    near-constant model their differences (the folds' means) are all the
+    held-out spread.
     Smoothing before shifting changes only the frames near the start and end
     of a recording, and lets ``fit`` filter once per window.
 
@@ -265,7 +284,9 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         values of the recording (``mode="nearest"``).
 
     center : bool, default=True
-        Give the predictions the mean of the training targets.
+        Give the predictions the mean of the training targets (on the
+        labeled training frames: a model that predicts a constant then
+        predicts their mean).
 
     scale : bool, default=True
         Give the predictions the standard deviation of the training targets
@@ -313,8 +334,10 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         predictions (1 when ``scale=False``).
 
     offset_ : float or ndarray of shape (n_outputs,)
-        Added after the scaling (with ``center=True``, the predictions then
-        have the training targets' mean).
+        Added after the scaling. With ``center=True``, the predictions of the
+        labeled training frames (by ``estimator_``, smoothed and shifted)
+        then have the training targets' mean; with ``center=False``, their
+        own mean is kept (the scaling is about it).
 
     best_score_ : float or ndarray of shape (n_outputs,)
         CCC of the held-out predictions, post-processed with the chosen
@@ -627,6 +650,20 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             )
 
         estimator = clone(self.estimator).fit(X, y, **estimator_fit)
+        if self.center or self.scale:
+            # scale_ comes from the held-out models; the final model differs
+            # from them (by the folds' means, for a near-constant model), so
+            # the centre it is scaled about is its own mean on the labeled
+            # training frames, which centring maps to the targets' mean.
+            raw = estimator.predict(X, **estimator_predict)
+            raw = np.asarray(raw, dtype=np.float64).reshape(n_samples, n_outputs)
+            processed = _post_process(raw, group_ids, delay, window, self.smoothing)
+            y_2d = y.reshape(n_samples, n_outputs)
+            for j in range(n_outputs):
+                labeled = ~np.isnan(y_2d[:, j])
+                centre = processed[labeled, j].mean()
+                target = y_2d[labeled, j].mean() if self.center else centre
+                offset[j] = target - factor[j] * centre
 
         one = y.ndim == 1
         self.estimator_ = estimator
@@ -669,12 +706,7 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         raw = self.estimator_.predict(X, **self._routed_params("predict", groups, {}))
         raw = np.asarray(raw, dtype=np.float64).reshape(n_samples, -1)
         delay, window = np.atleast_1d(self.delay_), np.atleast_1d(self.window_)
-        y_pred = np.empty_like(raw)
-        for rows in _recordings(group_ids):
-            for j in range(raw.shape[1]):
-                (y_pred[rows, j : j + 1],) = _smooth_and_shift(
-                    [raw[rows, j : j + 1]], window[j], delay[j], self.smoothing
-                )
+        y_pred = _post_process(raw, group_ids, delay, window, self.smoothing)
         y_pred = y_pred * self.scale_ + self.offset_
         return y_pred.ravel() if self._y_ndim == 1 else y_pred
 

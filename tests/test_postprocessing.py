@@ -6,6 +6,7 @@ import pytest
 import sklearn
 from scipy import ndimage
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.dummy import DummyRegressor
 from sklearn.exceptions import NotFittedError, UnsetMetadataPassedError
 from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
@@ -442,3 +443,47 @@ def test_pipeline_holding_a_sequence_model_gets_groups_routing_off():
     _PositionInRecording.fitted_recordings = []
     model.fit(X, y, groups=groups, _positioninrecording__groups=0 * groups)
     assert _PositionInRecording.fitted_recordings == [1, 1, 1]
+
+
+def test_center_gives_the_training_mean_around_a_constant_model():
+    # Around DummyRegressor, the held-out predictions differ only by their
+    # folds' means: scale_ is huge (63 in the issue), and centring on the
+    # held-out mean put the predictions far from the training mean (0.365
+    # against -0.071, R^2 0.000 -> -0.190).
+    X, y, groups = _traces(n_recordings=6, n_frames=100, seed=3)
+    groups = np.minimum(groups, 3)  # recordings of 100, 100, 100 and 300 frames
+    model = PostProcessedRegressor(DummyRegressor(), delays=(0,), windows=(1, 5))
+    model.fit(X, y, groups=groups)
+    assert model.scale_ > 2  # the premise: near-constant held-out predictions
+    y_pred = model.predict(X, groups=groups)
+    np.testing.assert_allclose(y_pred, y.mean(), rtol=1e-12)
+    assert model.score(X, y, groups=groups) == pytest.approx(0.0, abs=1e-12)
+    X_new, y_new, groups_new = _traces(n_recordings=2, n_frames=100, seed=4)
+    np.testing.assert_allclose(
+        model.predict(X_new, groups=groups_new), y.mean(), rtol=1e-12
+    )
+
+
+class _LabeledRidge(Ridge):
+    """Ridge fitted on the labeled rows (y not NaN)."""
+
+    def fit(self, X, y):
+        labeled = ~np.isnan(y)
+        return super().fit(X[labeled], y[labeled])
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_offset_centres_the_final_model_on_the_training_frames(center):
+    # scale_ is learnt on held-out predictions; the centre it scales about is
+    # the final model's mean on the (labeled) training frames.
+    X, y, groups = _traces(n_recordings=6, n_frames=200, noise=1.0, seed=5)
+    y = y.copy()
+    y[::7] = np.nan
+    model = PostProcessedRegressor(
+        _LabeledRidge(alpha=1e3), delays=(0, 20), windows=(1, 11), center=center
+    ).fit(X, y, groups=groups)
+    labeled = ~np.isnan(y)
+    y_pred = model.predict(X, groups=groups)
+    raw = (y_pred - model.offset_) / model.scale_
+    expected = np.mean(y[labeled]) if center else np.mean(raw[labeled])
+    assert np.mean(y_pred[labeled]) == pytest.approx(expected, rel=1e-10)
