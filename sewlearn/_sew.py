@@ -814,6 +814,13 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         if missing is not None:
             missing = missing.reshape(y.shape)
             y[missing] = np.nan
+            empty = np.flatnonzero(missing.all(axis=0))
+            if empty.size and not missing.all():
+                raise ValueError(
+                    f"y has no label in output(s) {empty.tolist()}: every target "
+                    "of the column is NaN (unlabeled), so its output would not "
+                    "be trained. Each output needs at least one labeled row."
+                )
         y = self._scale_targets(y).astype(np.float32)
         if missing is None:
             return X, y, None

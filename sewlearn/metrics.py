@@ -95,6 +95,13 @@ def _check_targets(y_true, y_pred, sample_weight, multioutput):
             raise ValueError("sample_weight must be non-negative.")
         if not np.any(sample_weight > 0):
             raise ValueError("sample_weight must have at least one positive entry.")
+        weighted = (sample_weight > 0)[:, None] & ~np.isnan(y_true)
+        if not weighted.any(axis=0).all():
+            outputs = np.flatnonzero(~weighted.any(axis=0)).tolist()
+            raise ValueError(
+                f"sample_weight is 0 on every labeled (non-NaN) entry of y_true in "
+                f"output(s) {outputs}: there is nothing to score."
+            )
 
     if isinstance(multioutput, str):
         if multioutput not in _MULTIOUTPUT_OPTIONS:

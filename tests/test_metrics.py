@@ -437,3 +437,14 @@ def test_bad_metric_input(small_data, metric, name, override, match):
     args.update(override(y))
     with pytest.raises(ValueError, match=match):
         metric(**args)
+
+
+@pytest.mark.parametrize("score", [ccc_score, binary_accuracy_score])
+def test_zero_weight_on_every_labeled_entry_is_a_clear_error(score):
+    # The only weighted row is unlabeled: a ZeroDivisionError before.
+    with pytest.raises(ValueError, match=r"sample_weight is 0 on every labeled"):
+        score([np.nan, 0.2, 0.4], [0.1, 0.2, 0.3], sample_weight=[1, 0, 0])
+    y_true = np.array([[np.nan, 0.1], [0.2, 0.2], [0.4, 0.5]])
+    with pytest.raises(ValueError, match=r"output\(s\) \[0\]"):
+        score(y_true, np.nan_to_num(y_true), sample_weight=[1, 0, 0])
+    assert score([np.nan, 0.2, 0.4], [0.1, 0.2, 0.4], sample_weight=[1, 1, 0]) == 1.0

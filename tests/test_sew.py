@@ -797,3 +797,14 @@ def test_classifier_label_types(two_view_data, tiny, labels, dtype):
     assert names == {"weak_encoder", "regressor"}
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+
+
+def test_a_target_column_without_any_label_is_refused(tiny):
+    # fit succeeded and left the second output untrained.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    Y = rng.normal(size=(40, 2))
+    Y[:, 1] = np.nan
+    Y[:5, 0] = np.nan
+    with pytest.raises(ValueError, match=r"y has no label in output\(s\) \[1\]"):
+        tiny(SEWRegressor).fit(X, Y, X_strong=X[:, :2])
