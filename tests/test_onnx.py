@@ -152,6 +152,11 @@ def test_pipeline_with_scaler_converts_whole(data, tiny):
     onx = skl2onnx.to_onnx(pipe, X_shifted[:1].astype(np.float32))
     (y_onnx,) = _run(onx, X_shifted)
     _close(y_onnx.ravel(), pipe.predict(X_shifted))
+    # float64 inputs: the scaler runs in float64, the network in float32
+    X64 = X_shifted.astype(np.float64)
+    session = _session(skl2onnx.to_onnx(pipe, X64[:1]))
+    (y_onnx,) = session.run(None, {"X": X64})
+    _close(y_onnx.ravel(), pipe.predict(X64))
 
 
 def test_pipeline_sew_code_then_ridge(data, tiny):
