@@ -11,8 +11,10 @@ Java, JavaScript or a phone, without Python, torch or sewlearn.
   :class:`~sewlearn.SEWRegressor` (output ``"variable"``) and
   :class:`~sewlearn.SEWClassifier` (outputs ``"label"`` and
   ``"probabilities"``), their ``transform`` (the weak code), the
-  ``transform`` of each view of :class:`~sewlearn.DeepCCA` and
-  :class:`~sewlearn.postprocessing.PostProcessedRegressor`.
+  ``transform`` of each view of :class:`~sewlearn.DeepCCA`,
+  :class:`~sewlearn.postprocessing.PostProcessedRegressor` and the students
+  of :class:`~sewlearn.DistilledRegressor` and
+  :class:`~sewlearn.DistilledClassifier`.
 * Importing this module registers a skl2onnx converter for each of these
   classes (``skl2onnx.update_registered_converter``), so that
   ``skl2onnx.to_onnx(pipeline, X[:1])`` converts a whole
@@ -50,6 +52,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import __version__
 from ._deepcca import DeepCCA
+from ._distill import DistilledClassifier, DistilledRegressor
 from ._sew import SEWClassifier, SEWRegressor
 from .postprocessing import PostProcessedRegressor
 
@@ -612,7 +615,70 @@ def _postprocessed_converter(scope, operator, container):
     g.op("Identity", out, outputs=[operator.outputs[0].full_name])
 
 
+def _distilled_shape_calculator(operator):
+    model = operator.raw_operator
+    _check_input(operator, model.n_features_in_)
+    n = _n_rows(operator)
+    if len(operator.outputs) == 2:  # classifier: label, probabilities
+        labels = _class_labels(model)
+        label_type = StringTensorType if labels.dtype == object else Int64TensorType
+        operator.outputs[0].type = label_type([n])
+        operator.outputs[1].type = FloatTensorType([n, len(labels)])
+    else:
+        operator.outputs[0].type = FloatTensorType([n, None])
+
+
+def _distilled_converter(scope, operator, container):
+    """The student's graph (skl2onnx converts it); the teacher is not deployed."""
+    from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
+    from skl2onnx.algebra.onnx_ops import OnnxIdentity
+
+    model = operator.raw_operator
+    opset = container.target_opset
+    _check_opset(opset)
+    g = _Graph(scope, container)
+    student = model.estimator_
+    if len(operator.outputs) == 1:
+        raw = g.name("student")
+        inner = OnnxSubEstimator(student, operator.inputs[0], op_version=opset)
+        OnnxIdentity(inner, op_version=opset, output_names=[raw]).add_to(
+            scope, container
+        )
+        g.op(
+            "Reshape",
+            g.op("Cast", raw, to=TensorProto.FLOAT),
+            g.const(np.array([0, -1], dtype=np.int64), "shape"),
+            outputs=[operator.outputs[0].full_name],
+        )
+        return
+    inner = OnnxSubEstimator(
+        student, operator.inputs[0], op_version=opset, options={"zipmap": False}
+    )
+    label, proba = g.name("student_label"), g.name("student_proba")
+    OnnxIdentity(inner[0], op_version=opset, output_names=[label]).add_to(
+        scope, container
+    )
+    OnnxIdentity(inner[1], op_version=opset, output_names=[proba]).add_to(
+        scope, container
+    )
+    g.op("Identity", label, outputs=[operator.outputs[0].full_name])
+    proba = g.op("Cast", proba, to=TensorProto.FLOAT)
+    # predict_proba's columns: the classes of classes_, zero for a class the
+    # student never saw.
+    columns = np.searchsorted(model.classes_, student.classes_)
+    placement = np.zeros((len(student.classes_), len(model.classes_)), np.float32)
+    placement[np.arange(len(columns)), columns] = 1.0
+    g.op(
+        "MatMul",
+        proba,
+        g.const(placement, "placement"),
+        outputs=[operator.outputs[1].full_name],
+    )
+
+
 _ALIASES = {
+    DistilledRegressor: "SewlearnDistilledRegressor",
+    DistilledClassifier: "SewlearnDistilledClassifier",
     SEWRegressor: "SewlearnSEWRegressor",
     SEWClassifier: "SewlearnSEWClassifier",
     DeepCCA: "SewlearnDeepCCA",
@@ -649,6 +715,19 @@ def _register():
         _deepcca_converter,
         parser=_parse_deepcca,
         options={"view": ["x", "y"]},
+    )
+    update_registered_converter(
+        DistilledRegressor,
+        _ALIASES[DistilledRegressor],
+        _distilled_shape_calculator,
+        _distilled_converter,
+    )
+    update_registered_converter(
+        DistilledClassifier,
+        _ALIASES[DistilledClassifier],
+        _distilled_shape_calculator,
+        _distilled_converter,
+        options={"zipmap": [True, False, "columns"], "nocl": [False]},
     )
     update_registered_converter(
         PostProcessedRegressor,
@@ -715,7 +794,10 @@ def to_onnx(
       :class:`~sewlearn.postprocessing.PostProcessedRegressor`:
       ``"variable"``, float32 of shape ``(n_samples, n_outputs)`` (a column
       when ``y`` was 1-D);
-    * ``predict`` of :class:`~sewlearn.SEWClassifier`: ``"label"`` (int64,
+    * ``predict`` of :class:`~sewlearn.DistilledRegressor`: its student's,
+      as ``"variable"`` of shape ``(n_samples, n_outputs)``;
+    * ``predict`` of :class:`~sewlearn.SEWClassifier` and
+      :class:`~sewlearn.DistilledClassifier`: ``"label"`` (int64,
       or strings when the classes are strings) and ``"probabilities"``
       (float32, ``(n_samples, n_classes)``, the columns in the order of
       ``classes_``); ``options={"zipmap": True}`` gives skl2onnx's list of
@@ -737,9 +819,12 @@ def to_onnx(
     ----------
     estimator : estimator object
         A fitted :class:`~sewlearn.SEWRegressor`,
-        :class:`~sewlearn.SEWClassifier`, :class:`~sewlearn.DeepCCA` or
-        :class:`~sewlearn.postprocessing.PostProcessedRegressor` (whose
-        ``estimator_`` skl2onnx can convert).
+        :class:`~sewlearn.SEWClassifier`, :class:`~sewlearn.DeepCCA`,
+        :class:`~sewlearn.postprocessing.PostProcessedRegressor`,
+        :class:`~sewlearn.DistilledRegressor` or
+        :class:`~sewlearn.DistilledClassifier` (the last three: whose
+        ``estimator_``, the wrapped model or the student, skl2onnx can
+        convert; a distilled model deploys its student alone).
     X : array-like of shape (n_samples, n_features), default=None
         Optional sample input, as in :func:`skl2onnx.to_onnx`: only its
         number of columns is checked against the estimator's.
@@ -792,8 +877,9 @@ def to_onnx(
     _check_opset(target_opset)
     if type(estimator) not in _ALIASES:
         raise TypeError(
-            f"to_onnx converts SEWRegressor, SEWClassifier, DeepCCA and "
-            f"PostProcessedRegressor; got {type(estimator).__name__}. For a "
+            f"to_onnx converts SEWRegressor, SEWClassifier, DeepCCA, "
+            "PostProcessedRegressor, DistilledRegressor and DistilledClassifier; "
+            f"got {type(estimator).__name__}. For a "
             "Pipeline, call skl2onnx.to_onnx(pipeline, X[:1]) after importing "
             "sewlearn.onnx, which registers the converters."
         )
@@ -803,15 +889,16 @@ def to_onnx(
         raise ValueError(f"method must be 'predict' or 'transform', got {method!r}.")
     if isinstance(estimator, DeepCCA) and method != "transform":
         raise ValueError("DeepCCA is a transformer: use method='transform'.")
-    if isinstance(estimator, PostProcessedRegressor) and method != "predict":
-        raise ValueError("PostProcessedRegressor exports predict only.")
+    only_predict = (PostProcessedRegressor, DistilledRegressor, DistilledClassifier)
+    if isinstance(estimator, only_predict) and method != "predict":
+        raise ValueError(f"{type(estimator).__name__} exports predict only.")
     if view not in ("x", "y"):
         raise ValueError(f"view must be 'x' or 'y', got {view!r}.")
     n_features = _n_features(estimator, X, view)
     own = {}
     if isinstance(estimator, (SEWRegressor, SEWClassifier)):
         own["method"] = method
-    if isinstance(estimator, SEWClassifier) and method == "predict":
+    if isinstance(estimator, (SEWClassifier, DistilledClassifier)):
         own["zipmap"] = False
     if isinstance(estimator, DeepCCA):
         own["view"] = view

@@ -341,3 +341,22 @@ def test_runs_in_a_process_without_sewlearn(regressors, data, tmp_path):
         timeout=120,
     )
     _close(np.load(tmp_path / "y.npy").ravel(), sew.predict(X))
+
+
+# -- distillation students ---------------------------------------------------------
+def test_distilled_regressor_and_classifier(data, tiny):
+    from sklearn.linear_model import LogisticRegression
+
+    from sewlearn import DistilledClassifier, DistilledRegressor
+
+    X, X_strong, y, _ = data
+    reg = DistilledRegressor(tiny(SEWRegressor), Ridge(), cv=2)
+    reg.fit(X, y, X_strong=X_strong)
+    (y_onnx,) = _run(to_onnx(reg), X)
+    _close(y_onnx.ravel(), reg.predict(X))
+    y_class = np.array(["a", "b", "c"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+    clf = DistilledClassifier(LogisticRegression(), LogisticRegression(), cv=2)
+    clf.fit(X, y_class, X_strong=X_strong)
+    label, proba = _run(to_onnx(clf), X)
+    np.testing.assert_array_equal(label, clf.predict(X))
+    _close(proba, clf.predict_proba(X))
