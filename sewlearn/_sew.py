@@ -9,7 +9,7 @@ from types import MappingProxyType
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -33,7 +33,7 @@ from ._sequence import (
     training_windows,
 )
 from .exceptions import AlignmentSaturationWarning
-from .metrics import _per_labeled_column
+from .metrics import _check_every_output_labeled, _labeled_r2_score
 
 __all__ = ["PAPER_TRAINING", "SEWClassifier", "SEWRegressor"]
 
@@ -881,16 +881,8 @@ class SEWRegressor(RegressorMixin, _BaseSEW):
         y = check_array(
             y, ensure_2d=False, ensure_all_finite="allow-nan", input_name="y"
         )
-        y_pred = self.predict(X, groups=groups)
-        if not np.isnan(y).any():
-            return r2_score(y, y_pred, sample_weight=sample_weight)
-        scores = _per_labeled_column(
-            lambda t, p, w: r2_score(t, p, sample_weight=w, multioutput="raw_values"),
-            y.reshape(len(y), -1),
-            y_pred.reshape(len(y), -1),
-            None if sample_weight is None else np.asarray(sample_weight),
-        )
-        return float(np.mean(scores))
+        _check_every_output_labeled(y)  # before predicting
+        return _labeled_r2_score(y, self.predict(X, groups=groups), sample_weight)
 
     def _prediction_loss(self):
         return self.prediction_loss
@@ -1069,6 +1061,11 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
         """
         y = np.asarray(y)
         labeled = ~_unlabeled_labels(y)
+        if not labeled.any():
+            raise ValueError(
+                "y has no labeled row: every label is -1 (unlabeled), there is "
+                "nothing to score."
+            )
         if labeled.all():
             return accuracy_score(
                 y, self.predict(X, groups=groups), sample_weight=sample_weight

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import make_scorer
+from sklearn.metrics import make_scorer, r2_score
 from sklearn.utils.validation import check_array
 
 __all__ = [
@@ -171,6 +171,35 @@ def _per_labeled_column(score, y_true, y_pred, sample_weight):
             for j, rows in enumerate(known.T)
         ]
     )
+
+
+def _check_every_output_labeled(y):
+    """Raise unless each output of ``y`` (NaN: unlabeled) has a labeled entry."""
+    if np.isnan(y).reshape(len(y), -1).all(axis=0).any():
+        raise ValueError(
+            "y has an output whose every value is NaN (unlabeled): there is "
+            "nothing to score."
+        )
+
+
+def _labeled_r2_score(y, y_pred, sample_weight=None):
+    """R² on the labeled (non-NaN) entries of ``y``, outputs averaged uniformly.
+
+    The ``score`` of the sewlearn regressors: a row whose targets are all NaN
+    is not scored; with several outputs each is scored on its known rows.
+    """
+    y = check_array(y, ensure_2d=False, ensure_all_finite="allow-nan", input_name="y")
+    if not np.isnan(y).any():
+        return float(r2_score(y, y_pred, sample_weight=sample_weight))
+    _check_every_output_labeled(y)
+    y_pred = np.asarray(y_pred)
+    scores = _per_labeled_column(
+        lambda t, p, w: r2_score(t, p, sample_weight=w, multioutput="raw_values"),
+        y.reshape(len(y), -1),
+        y_pred.reshape(len(y), -1),
+        None if sample_weight is None else np.asarray(sample_weight),
+    )
+    return float(np.mean(scores))
 
 
 def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):

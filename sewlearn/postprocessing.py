@@ -27,7 +27,6 @@ from scipy import ndimage
 from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import r2_score
 from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags, indexable
@@ -44,7 +43,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import HasMethods, StrOptions, _fit_context, _safe_indexing
-from .metrics import ccc_score
+from .metrics import _check_every_output_labeled, _labeled_r2_score, ccc_score
 
 __all__ = ["PostProcessedRegressor"]
 
@@ -719,7 +718,9 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             Frames, in time order within each recording.
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True targets.
+            True targets. NaN marks an unlabeled frame: it is predicted (it
+            is part of its recording) but not scored, as in
+            :meth:`SEWRegressor.score <sewlearn.SEWRegressor.score>`.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
@@ -730,9 +731,16 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         score : float
-            :func:`~sklearn.metrics.r2_score` of ``predict(X, groups)``.
+            :func:`~sklearn.metrics.r2_score` of ``predict(X, groups)`` on the
+            labeled targets (with several outputs, each on its labeled rows,
+            averaged uniformly).
         """
-        return r2_score(y, self.predict(X, groups=groups), sample_weight=sample_weight)
+        y = check_array(
+            y, ensure_2d=False, ensure_all_finite="allow-nan", input_name="y"
+        )
+        _check_every_output_labeled(y)  # before predicting
+        y_pred = self.predict(X, groups=groups)
+        return _labeled_r2_score(y, y_pred, sample_weight)
 
     # -- delegated attributes --------------------------------------------------
 

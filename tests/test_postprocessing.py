@@ -487,3 +487,31 @@ def test_offset_centres_the_final_model_on_the_training_frames(center):
     raw = (y_pred - model.offset_) / model.scale_
     expected = np.mean(y[labeled]) if center else np.mean(raw[labeled])
     assert np.mean(y_pred[labeled]) == pytest.approx(expected, rel=1e-10)
+
+
+def test_score_leaves_unlabeled_targets_out():
+    # score raised "Input contains NaN" on unlabeled targets, so
+    # cross_validate returned NaN scores with only a warning.
+    X, y, groups = _traces(n_recordings=4, n_frames=100, noise=0.5)
+    model = PostProcessedRegressor(
+        _LabeledRidge(alpha=1.0), delays=(0, 20), windows=(1, 5), cv=2
+    )
+    y_missing = y.copy()
+    y_missing[::3] = np.nan
+    model.fit(X, y_missing, groups=groups)
+    labeled = ~np.isnan(y_missing)
+    y_pred = model.predict(X, groups=groups)
+    expected = r2_score(y[labeled], y_pred[labeled])
+    assert model.score(X, y_missing, groups=groups) == pytest.approx(expected)
+    scores = cross_validate(
+        model,
+        X,
+        y_missing,
+        groups=groups,
+        cv=GroupKFold(2),
+        params={"groups": groups},
+        error_score="raise",
+    )["test_score"]
+    assert np.all(np.isfinite(scores))
+    with pytest.raises(ValueError, match="every value is NaN.*nothing to score"):
+        model.score(X, np.full_like(y, np.nan), groups=groups)

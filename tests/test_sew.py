@@ -808,3 +808,23 @@ def test_a_target_column_without_any_label_is_refused(tiny):
     Y[:5, 0] = np.nan
     with pytest.raises(ValueError, match=r"y has no label in output\(s\) \[1\]"):
         tiny(SEWRegressor).fit(X, Y, X_strong=X[:, :2])
+
+
+@pytest.mark.parametrize("sequence", [False, True])
+def test_scoring_a_fold_without_labels_says_so(tiny, sequence):
+    # "Found array with 0 sample(s)" / "Found empty input array" before;
+    # ccc_score's message is the model.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    groups = np.repeat([0, 1], 20)
+    params = dict(head="gru", sequence_length=5) if sequence else {}
+    fit = dict(groups=groups) if sequence else {}
+    reg = tiny(SEWRegressor, **params).fit(X, X[:, 0], **fit)
+    with pytest.raises(ValueError, match="every value is NaN.*nothing to score"):
+        reg.score(X, np.full(40, np.nan), **fit)
+    with pytest.raises(ValueError, match="every value is NaN.*nothing to score"):
+        reg.score(X, np.column_stack([X[:, 0], np.full(40, np.nan)]), **fit)
+    y = np.where(X[:, 0] > 0, "up", "down")
+    clf = tiny(SEWClassifier, **params).fit(X, y, **fit)
+    with pytest.raises(ValueError, match="no labeled row.*nothing to score"):
+        clf.score(X, np.full(40, -1), **fit)
