@@ -1050,13 +1050,15 @@ def to_onnx_streaming(estimator, *, target_opset=None, name=None):
         outputs,
         initializer=g.initializers,
     )
+    opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(
         graph,
-        opset_imports=[helper.make_opsetid("", opset)],
+        opset_imports=opsets,
         producer_name="sewlearn",
         producer_version=__version__,
+        # the oldest IR version of the opset, for older runtimes
+        ir_version=helper.find_min_ir_version_for(opsets),
     )
-    model.ir_version = min(model.ir_version, 8)
     return _metadata(
         model,
         estimator,

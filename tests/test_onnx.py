@@ -89,6 +89,8 @@ def test_regressor_predict_and_transform_parity(regressors, data, kind, inputs):
     _close(y_onnx, expected)
     (codes,) = _run(to_onnx(sew, method="transform"), X)
     _close(codes, sew.transform(X))
+    (y_13,) = _run(to_onnx(sew, target_opset=13), X)  # the lowest opset
+    _close(y_13, expected)
 
 
 def test_regressor_target_scaling_is_exported(regressors, data):
@@ -239,11 +241,11 @@ def test_sequence_model_whole_recording(sequence_model, data):
     _close(y_short.ravel(), sequence_model.predict(X[:3]))
 
 
-@pytest.mark.parametrize("chunk", [1, 5, 60])
-def test_streaming_equals_predict(sequence_model, data, chunk):
+@pytest.mark.parametrize("chunk, opset", [(1, None), (5, 13), (60, 21)])
+def test_streaming_equals_predict(sequence_model, data, chunk, opset):
     X, _, _, groups = data
     expected = sequence_model.predict(X, groups=groups)
-    session = _session(to_onnx_streaming(sequence_model))
+    session = _session(to_onnx_streaming(sequence_model, target_opset=opset))
     for g in np.unique(groups):
         frames = X[groups == g]
         state = np.zeros((1, 0, 4), np.float32)  # a recording starts
