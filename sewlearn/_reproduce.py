@@ -21,9 +21,9 @@ module is also the worked example of how to use the package.
 
 import argparse
 import csv
+import dataclasses
 import sys
 import time
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,18 @@ from sewlearn import (
 from sewlearn._parallel import torch_threads_for_task
 from sewlearn.datasets import load_avec2016, make_recola_like
 from sewlearn.exceptions import AlignmentSaturationWarning
+from sewlearn.experiments import (
+    TaskFailedError,
+    TaskStore,
+    UsageError,
+    check_output,
+    connect,
+    execute,
+    fingerprint,
+    publish,
+    staging,
+)
+from sewlearn.experiments._compare import add_parser as add_compare_parser
 from sewlearn.postprocessing import PostProcessedRegressor
 
 MODALITIES = ("audio", "video_geometric", "video_appearance")
@@ -625,110 +637,11 @@ def _plan_label_budget(data, budgets, seed_list, settings, device):
     return tasks
 
 
-def _run_serial(tasks, data, bar):
-    results = []
-    for task in tasks:
-        try:
-            results.append(run_task(task, data))
-        except Exception as exc:
-            raise RunFailedError(task, exc) from exc
-        if bar is not None:
-            bar.update()
-    return results
-
-
-class RunFailedError(RuntimeError):
+class RunFailedError(TaskFailedError):
     """A fit of ``sewlearn reproduce`` failed; the message names the run."""
 
     def __init__(self, task, exc):
-        self.task = task
-        super().__init__(
-            f"sewlearn reproduce: the run '{task.name}' failed: "
-            f"{type(exc).__name__}: {exc}"
-        )
-
-
-def _connect(scheduler):
-    """A ``distributed.Client`` and a function closing what was started here.
-
-    ``scheduler``: a scheduler address, ``"local:N"`` (a ``LocalCluster`` of
-    ``N`` single-threaded worker processes, closed at the end) or a Client.
-    """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise ImportError(
-            "--scheduler needs Dask's distributed scheduler: "
-            "pip install 'sewlearn[distributed]'"
-        ) from exc
-    if isinstance(scheduler, Client):
-        return scheduler, lambda: None
-    if scheduler.startswith("local:"):
-        count = scheduler.partition(":")[2]
-        n_workers = int(count) if count.isdigit() else 0
-        if n_workers < 1:
-            raise ValueError(
-                f"--scheduler local:N needs a number of workers N >= 1, got "
-                f"{scheduler!r}."
-            )
-        cluster = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-        )
-        client = Client(cluster)
-
-        def close():
-            client.close()
-            cluster.close()
-
-        return client, close
-    client = Client(scheduler)
-    return client, client.close
-
-
-def _run_on_dask(tasks, data, client, bar, *, retries=1):
-    """Each task on the cluster; results in the order of ``tasks``.
-
-    The data go to every worker once (``scatter(broadcast=True)``); each task
-    gets a reference. A task that raises is retried ``retries`` times by Dask
-    (a worker that dies is handled by the scheduler's own
-    ``distributed.scheduler.allowed-failures``); a task that still fails
-    cancels the run and raises :class:`RunFailedError` naming it.
-    """
-    from distributed import as_completed
-
-    client.wait_for_workers(1)
-    [data_future] = client.scatter([data], broadcast=True, hash=False)
-    run_id = uuid.uuid4().hex[:8]
-    futures = {}
-    for i, task in enumerate(tasks):
-        slug = task.study.replace(" ", "_").lower()
-        future = client.submit(
-            run_task,
-            task,
-            data_future,
-            key=f"sewlearn-{slug}-{run_id}-{i}",
-            retries=retries,
-            pure=False,
-        )
-        futures[future] = i
-    results = [None] * len(tasks)
-    try:
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                results[i] = future.result()
-            except Exception as exc:
-                raise RunFailedError(tasks[i], exc) from exc
-            future.release()
-            if bar is not None:
-                bar.update()
-    finally:
-        client.cancel(list(futures))
-        client.cancel([data_future])
-    return results
+        super().__init__(task, exc, command="sewlearn reproduce")
 
 
 def _assemble(tasks, results, seed_list):
@@ -894,6 +807,91 @@ def _assemble_time(done, traces):
     return rows
 
 
+# Every result file a run may write (the output folder's rule:
+# sewlearn.experiments._output).
+RESULT_FILES = (
+    "results.md",
+    "table1_unimodal.csv",
+    "table2_ablation.csv",
+    "label_budget.csv",
+    "time_models.csv",
+    "table2_ccc.png",
+    "traces.png",
+    "label_budget.png",
+)
+
+
+def _check_settings(settings, device, worker_timeout):
+    """:class:`UsageError` for a setting no run can use, before any work."""
+    for key, option, low in (
+        ("seeds", "--seeds", 1),
+        ("max_epochs", "--max-epochs", 1),
+        ("n_recordings", "--n-recordings", 1),
+        ("n_frames", "--n-frames", 1),
+    ):
+        value = settings[key]
+        if not isinstance(value, int | np.integer) or value < low:
+            raise UsageError(f"{option} must be an integer >= {low}, got {value!r}")
+    if not worker_timeout > 0:
+        raise UsageError(f"--worker-timeout must be > 0, got {worker_timeout!r}")
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError) as exc:
+        raise UsageError(f"--device {device!r} is not a torch device: {exc}") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"--device {device!r}: CUDA is not available here")
+
+
+def _check_time_plan(tasks, data):
+    """The time study needs training recordings at least one window long."""
+    for task in tasks:
+        length = task.settings.get("sequence_length")
+        if task.study != "time" or not length:
+            continue
+        case_data = data[task.target]
+        _, sizes = np.unique(case_data.groups, return_counts=True)
+        if sizes.min() < length:
+            raise UsageError(
+                f"--time needs recordings of at least one window "
+                f"({task.settings['window_seconds']:g} s = {length} frames at "
+                f"frame step {task.settings['frame_step']}); the shortest has "
+                f"{sizes.min()}: raise --n-frames"
+            )
+
+
+def _load_data(settings, avec_root, random_state):
+    """The data of a run (a dict: target -> data set) and its description."""
+    if avec_root is not None:
+        if not Path(avec_root).is_dir():
+            raise UsageError(f"--avec-root {avec_root} is not a folder")
+        try:
+            # AVEC 2016 ships separate features for arousal and for valence.
+            data = {
+                t: _subsample(
+                    load_avec2016(avec_root, target=t, partitions=("train", "dev")),
+                    settings["frame_step"],
+                )
+                for t in TARGETS
+            }
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--avec-root {avec_root}: {exc}") from None
+        return data, f"AVEC 2016 features from {avec_root}"
+    data = dict.fromkeys(TARGETS, built_in_data(settings, random_state))
+    source = (
+        f"make_recola_like(n_recordings={settings['n_recordings']}, "
+        f"n_frames={settings['n_frames']}, random_state={random_state})"
+    )
+    return data, source
+
+
+def _fit_spec(task):
+    """The task without the settings that do not change its fit."""
+    settings = {k: v for k, v in task.settings.items() if k not in ("seeds", "budgets")}
+    return dataclasses.replace(task, settings=settings)
+
+
 def run(
     *,
     output="sewlearn-output",
@@ -912,6 +910,9 @@ def run(
     alignment=None,
     scheduler=None,
     retries=1,
+    overwrite=False,
+    fresh=False,
+    worker_timeout=60,
 ):
     """Run Tables 1 and 2; write Markdown, CSV and PNG files into ``output``.
 
@@ -924,15 +925,28 @@ def run(
     as tasks on a Dask cluster: a scheduler address (``"tcp://host:8786"``),
     ``"local:N"`` (a ``LocalCluster`` of ``N`` single-threaded worker
     processes, started and closed here; in a script, call under ``if
-    __name__ == "__main__":``) or a ``distributed.Client``. Both give the
+    __name__ == "__main__":``) or a ``distributed.Client``; a cluster with no
+    worker after ``worker_timeout`` seconds stops the run. Both give the
     same tables (byte for byte when torch is threaded alike, e.g. one thread
     each). A task that raises is retried ``retries`` times on Dask; a run
     that still fails stops the whole run with :class:`RunFailedError`
     naming it.
 
+    Every argument, the output folder and the scheduler are checked before
+    the first fit (:class:`~sewlearn.experiments.UsageError`); the folder is
+    created only then. Each finished fit is stored in ``output/.sewlearn``
+    (:class:`~sewlearn.experiments.TaskStore`), so a rerun of an interrupted
+    run resumes, with the same tables; ``fresh=True`` runs every fit again.
+    The result files are written at the end, replacing those of an earlier
+    run into the same folder (``overwrite=True`` also replaces result files
+    that sewlearn did not write: see :mod:`sewlearn.experiments`).
+
     Returns a dict with the tables as lists of row dicts, the paths of the
-    files written and ``fit_seconds`` (each run's name and its fit time).
+    files written, ``fit_seconds`` (each run's name and its fit time) and
+    ``reused`` (the number of fits taken from the store).
     """
+    if preset not in PRESETS:
+        raise UsageError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     settings = dict(PRESETS[preset])
     for key, value in dict(
         seeds=seeds,
@@ -943,25 +957,13 @@ def run(
     ).items():
         if value is not None:
             settings[key] = value
+    _check_settings(settings, device, worker_timeout)
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-
-    if avec_root is not None:
-        # AVEC 2016 ships separate features for arousal and for valence.
-        data = {
-            t: _subsample(
-                load_avec2016(avec_root, target=t, partitions=("train", "dev")),
-                settings["frame_step"],
-            )
-            for t in TARGETS
-        }
-        source = f"AVEC 2016 features from {avec_root}"
-    else:
-        data = dict.fromkeys(TARGETS, built_in_data(settings, random_state))
-        source = (
-            f"make_recola_like(n_recordings={settings['n_recordings']}, "
-            f"n_frames={settings['n_frames']}, random_state={random_state})"
-        )
+    check_output(output, RESULT_FILES, overwrite=overwrite)
+    try:
+        data, source = _load_data(settings, avec_root, random_state)
+    except ValueError as exc:  # the generator's own checks
+        raise UsageError(str(exc)) from None
     seed_list = [random_state + i for i in range(settings["seeds"])]
     budgets = _budgets(data[TARGETS[0]], settings["budgets"]) if label_budget else []
     tasks = plan(
@@ -973,26 +975,49 @@ def run(
         budgets=budgets,
         time_models=time_models,
     )
+    _check_time_plan(tasks, data)
 
+    # What determines each fit: the task (with its settings but for those
+    # that only size the run), its data and the sewlearn version. A run with
+    # more seeds reuses the fits of the seeds it shares with an earlier one.
+    prints = {id(d): fingerprint(d) for d in data.values()}
+    store = TaskStore(output, fresh=fresh)
+    keys = [store.key(_fit_spec(t), prints[id(data[t.target])]) for t in tasks]
+
+    client, close = (
+        connect(scheduler, worker_timeout=worker_timeout)
+        if (scheduler is not None)
+        else (None, lambda: None)
+    )
     where = ""
     bar = _progress(len(tasks), progress)
     start = time.perf_counter()
     try:
-        if scheduler is None:
-            results = _run_serial(tasks, data, bar)
-        else:
-            client, close = _connect(scheduler)
-            try:
-                results = _run_on_dask(tasks, data, client, bar, retries=retries)
-                n_workers = len(client.nthreads())
-            finally:
-                if bar is not None:
-                    bar.close()  # before the cluster's shutdown
-                close()
+        results, reused = execute(
+            tasks,
+            keys,
+            run_task,
+            data,
+            store=store,
+            client=client,
+            bar=bar,
+            retries=retries,
+            error=RunFailedError,
+        )
+        if client is not None:
+            n_workers = len(client.nthreads())
             where = f"; {len(tasks)} fits as Dask tasks on {n_workers} worker(s)"
     finally:
         if bar is not None:
-            bar.close()
+            bar.close()  # before the cluster's shutdown
+        close()
+    if reused:
+        where += f"; {reused} of {len(tasks)} fits reused from an earlier run"
+        print(
+            f"Reused {reused} of {len(tasks)} fits stored in {store.path} "
+            "(--fresh runs them again).",
+            file=sys.stderr,
+        )
     elapsed = time.perf_counter() - start
     table1, stronger, table2, traces, budget_rows, time_rows = _assemble(
         tasks, results, seed_list
@@ -1032,18 +1057,21 @@ def run(
             f"{len(seed_list)})\n\n{_time_markdown(time_rows, len(seed_list))}\n"
         )
     print(report)
-    written = [output / "results.md"]
+    # Written at the end, into a staging folder, then renamed into place.
+    staged = staging(output)
+    written = [staged / "results.md"]
     written[0].write_text(report, encoding="utf-8")
-    written.append(_write_csv(output / "table1_unimodal.csv", table1))
-    written.append(_write_csv(output / "table2_ablation.csv", table2))
+    written.append(_write_csv(staged / "table1_unimodal.csv", table1))
+    written.append(_write_csv(staged / "table2_ablation.csv", table2))
     if budget_rows:
-        written.append(_write_csv(output / "label_budget.csv", budget_rows))
+        written.append(_write_csv(staged / "label_budget.csv", budget_rows))
     if time_rows:
-        written.append(_write_csv(output / "time_models.csv", time_rows))
+        written.append(_write_csv(staged / "time_models.csv", time_rows))
     if plots:
-        written += _plot(output, table2, data[CASES[0][0]], traces)
+        written += _plot(staged, table2, data[CASES[0][0]], traces)
         if budget_rows:
-            written += _plot_budget(output, budget_rows)
+            written += _plot_budget(staged, budget_rows)
+    written = publish(output, staged, [path.name for path in written])
     print("Files written:")
     for path in written:
         print(f"  {path}")
@@ -1055,6 +1083,7 @@ def run(
         "stronger": stronger,
         "files": written,
         "fit_seconds": {t.name: r["seconds"] for t, r in zip(tasks, results)},
+        "reused": reused,
     }
 
 
@@ -1399,7 +1428,55 @@ def main(argv=None):
         "(tcp://host:8786) or local:N for N single-threaded local worker "
         "processes; same tables as without (pip install 'sewlearn[distributed]')",
     )
+    rep.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="with --scheduler: stop if no Dask worker has joined after this "
+        "long (default 60)",
+    )
+    _add_store_arguments(rep)
+    _add_store_arguments(add_compare_parser(sub))
     args = parser.parse_args(argv)
+    command = f"sewlearn {args.command}"
+    try:
+        if args.command == "reproduce":
+            _reproduce_command(args)
+        else:
+            args.handler(args)
+    except UsageError as exc:
+        print(f"{command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        output = getattr(args, "output", None)
+        print(
+            f"{command}: interrupted; no result files were written. The fits "
+            f"that finished are kept in {output}: rerun the same command to "
+            "resume.",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+def _add_store_arguments(sub):
+    """``--fresh`` and ``--overwrite``: how a run treats its output folder."""
+    sub.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run every fit again, ignoring the fits stored in the output "
+        "folder by an earlier run (by default a rerun resumes)",
+    )
+    sub.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace result files in the output folder that no earlier "
+        "sewlearn run wrote there (by default the run stops)",
+    )
+
+
+def _reproduce_command(args):
     run(
         output=args.output,
         preset=args.preset,
@@ -1416,5 +1493,7 @@ def main(argv=None):
         time_models=args.time,
         alignment=args.alignment,
         scheduler=args.scheduler,
+        overwrite=args.overwrite,
+        fresh=args.fresh,
+        worker_timeout=args.worker_timeout,
     )
-    return 0

@@ -333,7 +333,213 @@ def test_a_failing_fit_names_the_run(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("scheduler", ["local:0", "local:two"])
-def test_scheduler_local_needs_a_number_of_workers(tmp_path, scheduler):
+def test_scheduler_local_needs_a_number_of_workers(tmp_path, scheduler, capsys):
     pytest.importorskip("distributed")
-    with pytest.raises(ValueError, match="N >= 1"):
-        main(["reproduce", "--output", str(tmp_path), *TINY, "--scheduler", scheduler])
+    out = tmp_path / "out"
+    assert (
+        main(["reproduce", "--output", str(out), *TINY, "--scheduler", scheduler]) == 2
+    )
+    assert capsys.readouterr().err == (
+        "sewlearn reproduce: error: --scheduler local:N needs a number of workers "
+        f"N >= 1, got {scheduler!r}.\n"
+    )
+    assert not out.exists()
+
+
+# Issue 25, items 7, 10, 11 and 1 (Ctrl-C); issue 23, item 3 (resume).
+
+PLAIN = [*TINY, "--no-plots"]
+
+
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory):
+    """An uninterrupted run without plots, label budget or time study."""
+    out = tmp_path_factory.mktemp("plain")
+    assert main(["reproduce", "--output", str(out), *PLAIN]) == 0
+    return out
+
+
+def _tables(folder):
+    names = ["table1_unimodal.csv", "table2_ablation.csv"]
+    tables = {name: (folder / name).read_bytes() for name in names}
+    # results.md but for its first line (wall time, fits reused).
+    tables["results.md"] = (folder / "results.md").read_text().split("\n", 1)[1]
+    return tables
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--seeds", "0"], "--seeds must be an integer >= 1, got 0"),
+        (["--max-epochs", "0"], "--max-epochs must be an integer >= 1, got 0"),
+        (["--n-recordings", "0"], "--n-recordings must be an integer >= 1, got 0"),
+        (["--n-frames", "0"], "--n-frames must be an integer >= 1, got 0"),
+        (["--device", "nonsense"], "--device 'nonsense' is not a torch device"),
+        (
+            ["--time", "--n-frames", "40"],
+            "--time needs recordings of at least one window (2 s = 25 frames at "
+            "frame step 2); the shortest has 20: raise --n-frames",
+        ),
+        (["--avec-root", "/nonexistent/avec"], "--avec-root /nonexistent/avec is not"),
+        (["--worker-timeout", "0"], "--worker-timeout must be > 0, got 0.0"),
+    ],
+)
+def test_bad_arguments_stop_before_any_fit(
+    tmp_path, monkeypatch, capsys, extra, message
+):
+    import sewlearn._reproduce as reproduce
+
+    def no_fit(task, data):
+        raise AssertionError("a fit ran")
+
+    monkeypatch.setattr(reproduce, "run_task", no_fit)
+    out = tmp_path / "new" / "out"
+    args = ["reproduce", "--output", str(out), *PLAIN]
+    assert main([*args, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"sewlearn reproduce: error: {message}")
+    assert err.count("\n") == 1  # one line, no traceback
+    assert not (tmp_path / "new").exists()  # no empty folder left behind
+
+
+def test_output_that_is_a_file_or_unwritable(tmp_path, capsys):
+    path = tmp_path / "results.md"
+    path.write_text("mine")
+    assert main(["reproduce", "--output", str(path), *PLAIN]) == 2
+    assert capsys.readouterr().err == (
+        f"sewlearn reproduce: error: --output {path} is a file, not a folder\n"
+    )
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        import os
+
+        if os.access(locked, os.W_OK):  # root ignores permissions
+            pytest.skip("running as root: every folder is writable")
+        assert main(["reproduce", "--output", str(locked / "out"), *PLAIN]) == 2
+        assert "is not a writable folder" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_scheduler_without_workers_times_out(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=0, processes=False, dashboard_address=":0"
+    ) as cluster:
+        out = tmp_path / "out"
+        args = ["reproduce", "--output", str(out), *PLAIN]
+        args += ["--scheduler", cluster.scheduler_address, "--worker-timeout", "1"]
+        assert main(args) == 2
+    assert capsys.readouterr().err == (
+        f"sewlearn reproduce: error: --scheduler {cluster.scheduler_address}: no "
+        "Dask worker joined within 1 s (start workers with 'dask worker "
+        "ADDRESS', or use local:N)\n"
+    )
+    assert not out.exists()
+
+
+def test_ctrl_c_exits_130_and_a_rerun_resumes_to_the_same_tables(
+    plain_run, tmp_path, monkeypatch, capsys
+):
+    """Killed after 9 fits (a KeyboardInterrupt at the 10th), then rerun."""
+    import sewlearn._reproduce as reproduce
+
+    real = reproduce.run_task
+    calls = []
+
+    def interrupted(task, data):
+        calls.append(task)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return real(task, data)
+
+    out = tmp_path / "out"
+    args = ["reproduce", "--output", str(out), *PLAIN]
+    monkeypatch.setattr(reproduce, "run_task", interrupted)
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    assert "sewlearn reproduce: interrupted; no result files were written" in err
+    # Nothing presented as results; the 9 finished fits are stored.
+    assert sorted(p.name for p in out.iterdir()) == [".sewlearn"]
+    assert len(list((out / ".sewlearn" / "tasks").glob("*.pkl"))) == 9
+
+    monkeypatch.setattr(reproduce, "run_task", real)
+    assert main(args) == 0
+    n_fits = 6 + len(CASES) * len(VARIANTS) * 2
+    assert f"Reused 9 of {n_fits} fits stored in" in capsys.readouterr().err
+    assert _tables(out) == _tables(plain_run)
+    # And once more: everything reused, the same tables again.
+    assert main(args) == 0
+    assert f"Reused {n_fits} of {n_fits} fits" in capsys.readouterr().err
+    assert _tables(out) == _tables(plain_run)
+    # --fresh runs every fit again (and gives the same tables).
+    monkeypatch.setattr(reproduce, "run_task", interrupted)
+    calls.clear()
+    assert main([*args, "--fresh"]) == 130
+    assert len(calls) == 10  # the stored fits were not used
+
+
+def test_a_changed_setting_does_not_reuse_stored_fits(plain_run, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(plain_run, out)
+    assert main(["reproduce", "--output", str(out), *PLAIN, "--seeds", "1"]) == 0
+    # Seed 0 of every cell is the same fit; seed 1 is no longer asked for.
+    n_fits = 6 + len(CASES) * len(VARIANTS)
+    assert f"Reused {n_fits} of {n_fits} fits" in capsys.readouterr().err
+    args = ["reproduce", "--output", str(out), *PLAIN, "--random-state", "1"]
+    args[args.index("--seeds") + 1] = "1"
+    assert main(args) == 0
+    assert "Reused" not in capsys.readouterr().err  # other data, other fits
+
+
+def test_rerun_into_the_same_folder_does_not_mix_runs(plain_run, tmp_path, capsys):
+    import json
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(plain_run, out)
+    # As if the earlier run had had --label-budget and plots.
+    manifest = out / ".sewlearn" / "manifest.json"
+    listed = json.loads(manifest.read_text())["files"]
+    manifest.write_text(json.dumps({"files": [*listed, "label_budget.csv"]}))
+    (out / "label_budget.csv").write_text("stale")
+    (out / "notes.txt").write_text("the user's own file")
+    assert main(["reproduce", "--output", str(out), *PLAIN]) == 0
+    printed = capsys.readouterr().out
+    assert not (out / "label_budget.csv").exists()  # the earlier run's, removed
+    assert (out / "notes.txt").read_text() == "the user's own file"
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".sewlearn",
+        "notes.txt",
+        "results.md",
+        "table1_unimodal.csv",
+        "table2_ablation.csv",
+    ]
+    assert printed.split("Files written:\n")[1] == "".join(
+        f"  {out / name}\n"
+        for name in ["results.md", "table1_unimodal.csv", "table2_ablation.csv"]
+    )
+    assert json.loads(manifest.read_text())["files"] == listed
+
+
+def test_output_dot_does_not_overwrite_a_foreign_results_md(
+    plain_run, tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    shutil.copytree(plain_run / ".sewlearn" / "tasks", tmp_path / ".sewlearn" / "tasks")
+    (tmp_path / "results.md").write_text("someone else's results")
+    monkeypatch.chdir(tmp_path)
+    assert main(["reproduce", "--output", ".", *PLAIN]) == 2
+    assert capsys.readouterr().err == (
+        "sewlearn reproduce: error: --output . already holds results.md, not "
+        "written by an earlier sewlearn run into this folder: choose another "
+        "folder or pass --overwrite to replace them\n"
+    )
+    assert (tmp_path / "results.md").read_text() == "someone else's results"
+    assert main(["reproduce", "--output", ".", *PLAIN, "--overwrite"]) == 0
+    assert _tables(tmp_path) == _tables(plain_run)
