@@ -22,7 +22,12 @@ import textwrap
 
 from sklearn.base import _fit_context
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 
 # Public module, but not in scikit-learn's API reference: no deprecation cycle.
 from sklearn.utils.validation import FLOAT_DTYPES
@@ -31,6 +36,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "HasMethods",
     "Interval",
+    "InvalidParameterError",
     "StrOptions",
     "_fit_context",
     "_safe_indexing",
@@ -61,6 +67,10 @@ SKORCH_OVERRIDES = {
     "get_dataset": {
         "signature": "(self, X, y=None)",
         "code_digest": "d30d94c691e0b12c",
+    },
+    "notify": {
+        "signature": "(self, method_name, **cb_kwargs)",
+        "code_digest": "ec471a4d9d237925",
     },
 }
 

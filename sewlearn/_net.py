@@ -53,29 +53,36 @@ class LossPartsNet(NeuralNet):
     _per_pass = None  # {history key: 0-d tensor}: one value for the pass
     _chance_due = False  # the first training batch of a pass has not run yet
 
-    _interrupt = None  # a KeyboardInterrupt raised inside fit_loop
+    # skorch's partial_fit catches KeyboardInterrupt (which its EarlyStopping
+    # raises to stop) and returns as if the training had finished: a Ctrl-C
+    # would leave a half-trained model that looks complete. A scikit-learn
+    # fit interrupted by Ctrl-C raises (MLPRegressor does), so the estimator
+    # is left unfitted. Only ``notify`` is overridden for it, not skorch's
+    # fit_loop or partial_fit, whose code differs between the supported skorch
+    # releases: a training that neither stopped early (``_EarlyStop``) nor
+    # ran all its epochs was interrupted, and raises at its end.
+    _interrupt = None  # the KeyboardInterrupt seen during the training
+    _stopped_early = False
+    _epochs_done = 0
 
-    def fit_loop(self, X, y=None, *args, **kwargs):
+    def notify(self, method_name, **cb_kwargs):
+        if method_name == "on_train_begin":
+            self._interrupt, self._stopped_early, self._epochs_done = None, False, 0
+        elif method_name == "on_train_end":
+            finished = self._stopped_early or self._epochs_done >= self.max_epochs
+            if self._interrupt is not None or not finished:
+                interrupt, self._interrupt = self._interrupt, None
+                raise interrupt or KeyboardInterrupt()
         try:
-            return super().fit_loop(X, y, *args, **kwargs)
-        except KeyboardInterrupt as exc:
-            if not isinstance(exc, _EarlyStop):  # early stopping is no Ctrl-C
-                self._interrupt = exc
+            super().notify(method_name, **cb_kwargs)
+        except _EarlyStop:
+            self._stopped_early = True
             raise
-
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        # skorch's partial_fit catches KeyboardInterrupt and returns as if the
-        # training had finished. A scikit-learn fit interrupted by Ctrl-C
-        # raises (MLPRegressor does), so the estimator is left unfitted
-        # instead of holding a half-trained model that looks complete.
-        self._interrupt = None
-        try:
-            super().partial_fit(X, y, classes, **fit_params)
-            if self._interrupt is not None:
-                raise self._interrupt
-        finally:
-            self._interrupt = None
-        return self
+        except KeyboardInterrupt as exc:
+            self._interrupt = exc
+            raise
+        if method_name == "on_epoch_end":
+            self._epochs_done += 1
 
     def get_dataset(self, X, y=None):
         if isinstance(X, TensorDictDataset):
@@ -126,6 +133,9 @@ class LossPartsNet(NeuralNet):
                 self.notify("on_batch_end", batch=batch, training=training, **step)
                 batch_count += 1
             pending, per_pass = self._pending, self._per_pass
+        except KeyboardInterrupt as exc:
+            self._interrupt = exc  # raised again at the end of the training
+            raise
         finally:
             self._pending = self._per_pass = None
             self._chance_due = False
@@ -166,7 +176,7 @@ class _EarlyStopping(EarlyStopping):
     """skorch's EarlyStopping, whose stop is an :class:`_EarlyStop`.
 
     skorch stops training by raising KeyboardInterrupt from the callback,
-    which ``LossPartsNet.partial_fit`` would otherwise take for Ctrl-C.
+    which ``LossPartsNet`` would otherwise take for Ctrl-C.
     """
 
     def on_epoch_end(self, net, **kwargs):

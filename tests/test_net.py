@@ -254,3 +254,14 @@ def test_ctrl_c_during_fit_raises_and_leaves_the_estimator_unfitted(
     assert not hasattr(est, "n_iter_")
     with pytest.raises(NotFittedError):
         est.predict(X)
+
+
+def test_early_stopping_still_stops_without_raising(tiny):
+    # skorch's EarlyStopping stops the training with a KeyboardInterrupt:
+    # that one must not be taken for a Ctrl-C.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    est = tiny(
+        SEWRegressor, max_epochs=200, early_stopping=True, n_iter_no_change=2, tol=10.0
+    ).fit(X, X[:, 0], X_strong=X[:, 1:])
+    assert est.n_iter_ == 3  # the first epoch, then 2 without improvement
