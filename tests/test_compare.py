@@ -201,3 +201,22 @@ def test_bad_input_is_one_line(files, tmp_path, capsys, case, message):
     assert message.format(root=tmp_path) in err
     assert err.count("\n") == 1
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_scheduler_local_gives_the_same_tables(files, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    args = ["compare", "--weak", str(files / "video.npz")]
+    args += [
+        "--strong",
+        str(files / "audio.npy"),
+        "--target",
+        str(files / "arousal.npy"),
+    ]
+    args += ["--seeds", "2", *TINY]
+    assert main([*args, "--output", str(tmp_path / "serial")]) == 0
+    dask = ["--output", str(tmp_path / "dask"), "--scheduler", "local:2"]
+    assert main([*args, *dask]) == 0
+    for name in ["views.csv", "gains.csv"]:
+        serial = (tmp_path / "serial" / name).read_bytes()
+        assert (tmp_path / "dask" / name).read_bytes() == serial, name
