@@ -37,6 +37,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import check_layer_sizes
+from ._compat import InvalidParameterError
 from ._deepcca import DeepCCA
 from ._modules import DeepCCAModule, DeployedSEW, make_head, make_mlp
 from ._sew import SEWClassifier, SEWRegressor
@@ -370,9 +371,13 @@ def load_model(path, *, device="cpu"):
     Raises
     ------
     ValueError
-        If the file is not a sewlearn export, has an unsupported format
-        version or estimator, or its configuration and arrays do not match
-        (missing, unexpected or mis-shaped weights).
+        If the file is not a sewlearn export (a ``.npy`` array, say), was
+        written by a newer sewlearn (upgrade to load it), has an unsupported
+        format version or estimator, a configuration that ``export_model``
+        does not write (unknown, missing or invalid parameters or entries, as
+        in an edited file), or a configuration and arrays that do not match
+        (missing, unexpected or mis-shaped weights). The message names the
+        file.
 
     See Also
     --------
@@ -404,7 +409,16 @@ def load_model(path, *, device="cpu"):
     path = os.fspath(path)
     if not os.path.exists(path) and os.path.exists(path + ".npz"):
         path += ".npz"  # np.savez added it in export_model
-    with np.load(path, allow_pickle=False) as archive:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except ValueError as exc:  # not a NumPy file, or a pickle
+        raise ValueError(f"{path} is not a sewlearn model export ({exc}).") from exc
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(
+            f"{path} is not a sewlearn model export: one NumPy array (.npy), "
+            "not the .npz archive that export_model writes."
+        )
+    with archive:
         if _CONFIG_KEY not in archive.files:
             raise ValueError(f"{path} is not a sewlearn model export (no config).")
         try:
@@ -419,8 +433,31 @@ def load_model(path, *, device="cpu"):
                 fitted[key[len(_FITTED_PREFIX) :]] = archive[key]
             elif key != _CONFIG_KEY:
                 weights[key] = archive[key]
+    try:
+        return _restore(path, config, weights, fitted, device)
+    except Exception as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(path):
+            raise  # already says what is wrong, and where
+        what = f"no entry {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ValueError(
+            f"{path}: the model config is not one that export_model writes "
+            f"({type(exc).__name__}: {what}); was the file edited?"
+        ) from exc
 
+
+def _restore(path, config, weights, fitted, device):
+    """The fitted estimator that the contents of the file ``path`` describe."""
     version = config.get("format_version")
+    if (
+        config.get("format") == _FORMAT
+        and isinstance(version, int)
+        and version > _FORMAT_VERSION
+    ):
+        raise ValueError(
+            f"{path}: written by a newer sewlearn (format version {version}; this "
+            f"one reads versions up to {_FORMAT_VERSION}): upgrade sewlearn to "
+            "load it."
+        )
     if config.get("format") != _FORMAT or version not in _READABLE_VERSIONS:
         raise ValueError(
             f"{path}: unsupported format {config.get('format')!r} version {version!r}."
@@ -437,6 +474,12 @@ def load_model(path, *, device="cpu"):
     # The estimator is built for the device the weights go to.
     params["device"] = device
     estimator = _ESTIMATORS[name](**params)
+    try:
+        estimator._validate_params()  # as fit would: an edited value fails here
+    except InvalidParameterError as exc:
+        raise ValueError(
+            f"{path}: invalid parameter in the model config: {exc}"
+        ) from exc
 
     module = _build_module(config, params)
     expected = module.state_dict()
@@ -505,7 +548,6 @@ def _target_stats(path, config, key, default):
     values = np.asarray(config[key], dtype=np.float64)
     if values.shape != default.shape or not np.isfinite(values).all():
         raise ValueError(
-            f"{path}: {key} must be {default.size} finite numbers, got "
-            f"{config[key]!r}."
+            f"{path}: {key} must be {default.size} finite numbers, got {config[key]!r}."
         )
     return values

@@ -300,7 +300,9 @@ def test_newer_format_versions_are_refused(data, tiny, tmp_path):
     config["format_version"] = 6
     arrays["__config__"] = np.array(json.dumps(config))
     np.savez(tmp_path / "v6.npz", **arrays)
-    with pytest.raises(ValueError, match="unsupported format .* version 6"):
+    with pytest.raises(
+        ValueError, match=r"v6\.npz: written by a newer sewlearn .*upgrade sewlearn"
+    ):
         load_model(tmp_path / "v6.npz")
 
 
@@ -377,3 +379,41 @@ def test_load_refuses_mismatched_files(fitted, tmp_path):
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
     with pytest.raises(ValueError, match="not a sewlearn model export"):
         load_model(tmp_path / "other.npz")
+
+
+def _edited(fitted, tmp_path, edit):
+    """An export of ``fitted`` whose config ``edit`` changed in place."""
+    export_model(fitted, tmp_path / "sew.npz")
+    with np.load(tmp_path / "sew.npz", allow_pickle=False) as archive:
+        arrays = dict(archive)
+    config = json.loads(str(arrays["__config__"]))
+    edit(config)
+    arrays["__config__"] = np.array(json.dumps(config))
+    path = tmp_path / "edited.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        # unknown parameter: a TypeError without the file name before
+        (lambda c: c["params"].update(colour="red"), "unexpected keyword.*colour"),
+        # missing key, unknown activation: KeyErrors before
+        (lambda c: c.pop("n_outputs"), "no entry 'n_outputs'"),
+        (lambda c: c["params"].update(activation="swish"), "activation"),
+        # never validated before: these loaded
+        (lambda c: c["params"].update(head="transformer"), "'head' parameter"),
+        (lambda c: c["params"].update(alpha="abc"), "'alpha' parameter"),
+    ],
+)
+def test_load_model_on_an_edited_file_names_it(fitted, tmp_path, edit, message):
+    path = _edited(fitted, tmp_path, edit)
+    with pytest.raises(ValueError, match=rf"edited\.npz: .*{message}"):
+        load_model(path)
+
+
+def test_load_model_on_a_npy_file_names_it(tmp_path):
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    with pytest.raises(ValueError, match=r"array\.npy is not a sewlearn model export"):
+        load_model(tmp_path / "array.npy")
