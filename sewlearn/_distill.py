@@ -481,7 +481,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistilled):
         Whether the guard fitted the student on the labels alone.
     n_features_in_ : int
         Number of features of ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features of ``X``, when they are all strings.
 
     See Also
@@ -653,7 +653,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistilled):
         The classes of the labeled rows.
     n_features_in_ : int
         Number of features of ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features of ``X``, when they are all strings.
 
     See Also
