@@ -45,6 +45,7 @@ from sewlearn._parallel import torch_threads_for_task
 from sewlearn.datasets import load_avec2016, make_recola_like
 from sewlearn.exceptions import AlignmentSaturationWarning
 from sewlearn.experiments import (
+    STATE_FOLDER,
     TaskFailedError,
     TaskStore,
     UsageError,
@@ -1449,11 +1450,15 @@ def main(argv=None):
         print(f"{command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        output = getattr(args, "output", None)
+        stored = Path(args.output) / STATE_FOLDER / "tasks"
+        kept = (
+            f" The fits that finished are kept in {stored}: rerun the same "
+            "command to resume."
+            if stored.is_dir()
+            else ""
+        )
         print(
-            f"{command}: interrupted; no result files were written. The fits "
-            f"that finished are kept in {output}: rerun the same command to "
-            "resume.",
+            f"{command}: interrupted; no result files were written.{kept}",
             file=sys.stderr,
         )
         return 130

@@ -543,3 +543,28 @@ def test_output_dot_does_not_overwrite_a_foreign_results_md(
     assert (tmp_path / "results.md").read_text() == "someone else's results"
     assert main(["reproduce", "--output", ".", *PLAIN, "--overwrite"]) == 0
     assert _tables(tmp_path) == _tables(plain_run)
+
+
+@pytest.mark.slow
+def test_sigint_exits_130_and_writes_no_results(tmp_path):
+    """A real Ctrl-C (SIGINT) in the middle of a fit of the command line."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sewlearn", "reproduce", "--output", str(out)]
+    command += [*PLAIN, "--max-epochs", "200"]  # the last one wins: long fits
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    tasks = out / ".sewlearn" / "tasks"
+    deadline = time.monotonic() + 120
+    while not (tasks.is_dir() and any(tasks.glob("*.pkl"))):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1] == (
+        "sewlearn reproduce: interrupted; no result files were written. The fits "
+        f"that finished are kept in {tasks}: rerun the same command to resume."
+    )
+    assert sorted(p.name for p in out.iterdir()) == [".sewlearn"]
