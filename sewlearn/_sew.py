@@ -996,6 +996,13 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
             X, y = validate_data(
                 self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
             )
+        if y.dtype.kind == "O":
+            unlabeled = _unlabeled_labels(y)
+            if unlabeled.any() and all(isinstance(v, str) for v in y[~unlabeled]):
+                # String labels with the integer marker -1: one type for
+                # check_classification_targets, which calls a mix "unknown".
+                y = y.copy()
+                y[unlabeled] = str(UNLABELED)
         check_classification_targets(y)
         unlabeled = _unlabeled_labels(y)
         if not unlabeled.any():
@@ -1034,6 +1041,17 @@ class SEWClassifier(ClassifierMixin, _BaseSEW):
     __metadata_request__predict_proba = {"groups": False}
 
     def _stratify(self, y):
+        if self.early_stopping:
+            # train_test_split would name the class code and speak of groups.
+            counts = np.bincount(y[y >= 0], minlength=len(self.classes_))
+            rare = self.classes_[counts < 2]
+            if rare.size:
+                raise ValueError(
+                    "early_stopping=True holds out a validation set stratified "
+                    "by class, which needs at least 2 labeled samples of each "
+                    f"class; class(es) {rare.tolist()} have 1. Pass "
+                    "early_stopping=False, or add samples of those classes."
+                )
         return y
 
     @_weak_X_groups_doc

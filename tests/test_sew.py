@@ -828,3 +828,28 @@ def test_scoring_a_fold_without_labels_says_so(tiny, sequence):
     clf = tiny(SEWClassifier, **params).fit(X, y, **fit)
     with pytest.raises(ValueError, match="no labeled row.*nothing to score"):
         clf.score(X, np.full(40, -1), **fit)
+
+
+def test_early_stopping_with_a_single_member_class_names_the_class(tiny):
+    # train_test_split's message named the class code ([2]) and "groups".
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = np.array(["a"] * 20 + ["b"] * 19 + ["c"])
+    with pytest.raises(
+        ValueError, match=r"class\(es\) \['c'\] have 1\. Pass early_stopping=False"
+    ):
+        tiny(SEWClassifier, early_stopping=True).fit(X, y)
+    assert tiny(SEWClassifier, early_stopping=False).fit(X, y).classes_.size == 3
+
+
+def test_string_labels_mixed_with_the_integer_unlabeled_marker(tiny):
+    # "Unknown label type: unknown" before, though _unlabeled_labels accepts it.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = np.array(["up" if v > 0 else "down" for v in X[:, 0]], dtype=object)
+    y[::4] = -1
+    clf = tiny(SEWClassifier).fit(X, y, X_strong=X[:, 1:])
+    assert clf.classes_.tolist() == ["down", "up"]
+    assert (clf.n_labeled_, clf.n_unlabeled_) == (30, 10)
+    expected = np.mean(clf.predict(X[y != -1]) == y[y != -1])
+    assert clf.score(X, y) == pytest.approx(expected)
