@@ -374,6 +374,12 @@ class PostProcessedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     a recording boundary. Without ``groups``, ``fit`` and ``predict`` take
     the whole input as one recording.
 
+    **Causality.** The smoothing is centred: frame ``t``'s output uses the
+    predictions of the frames up to ``t + window_ // 2 - delay_``, so it
+    looks ahead of ``t`` unless ``delay_ >= window_ // 2``. Around a causal
+    model (a sequence model, ``head="gru"``) the result is then not causal; a
+    real-time system must wait that many frames, or pass ``windows=(1,)``.
+
     **Metadata routing.** With ``sklearn.set_config(enable_metadata_routing=
     True)``, request ``groups`` as for any consumer:
     ``PostProcessedRegressor(...).set_fit_request(groups=True)`` (and

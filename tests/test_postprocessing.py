@@ -515,3 +515,17 @@ def test_score_leaves_unlabeled_targets_out():
     assert np.all(np.isfinite(scores))
     with pytest.raises(ValueError, match="every value is NaN.*nothing to score"):
         model.score(X, np.full_like(y, np.nan), groups=groups)
+
+
+def test_output_looks_ahead_by_half_the_window_minus_the_delay():
+    # What the docs say of causality: frame t uses predictions up to
+    # t + window_ // 2 - delay_.
+    X, y, groups = _traces(n_recordings=3, n_frames=100)
+    model = PostProcessedRegressor(_Fixed(), delays=(3,), windows=(11,)).fit(
+        X, y, groups=groups
+    )
+    base = np.zeros((100, 1))
+    impulse = base.copy()
+    impulse[50] = 1.0
+    changed = np.flatnonzero(model.predict(impulse) != model.predict(base))
+    assert changed.tolist() == list(range(50 - 11 // 2 + 3, 50 + 11 // 2 + 3 + 1))
