@@ -86,6 +86,7 @@ def test_labeled_rows_get_out_of_fold_teacher_outputs(views):
     model = DistilledRegressor(
         RecordingRegressor(),
         teacher,
+        imitation=1.0,
         teacher_view="strong",
         cv=KFold(5),
         on_weak_teacher="ignore",
@@ -159,6 +160,7 @@ def test_groups_hold_out_whole_groups():
     model = DistilledRegressor(
         RecordingRegressor(),
         KNeighborsRegressor(n_neighbors=1),
+        imitation=1.0,
         teacher_view="strong",
         cv=3,
         on_weak_teacher="ignore",
