@@ -119,6 +119,7 @@ def compare(task, seeds, n_labels):
                 task["student_network"](seed, task["epochs"]),
                 task["teacher"](),
                 teacher_view=view,
+                imitation=1.0,
                 cv=task["cv"],
                 on_weak_teacher="ignore",
             ).fit(X, y_semi, X_strong=S)
