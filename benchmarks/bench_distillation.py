@@ -11,7 +11,7 @@ every method: paired comparisons), at several label budgets:
   :class:`~sewlearn.DistilledRegressor` whose student is the uni-modal
   network (fitted without ``X_strong``) over every row, the same epochs as
   "SEW + unlabeled"; the teacher is a linear model on the strong view
-  (``teacher_view="strong"``) or on both views ("both");
+  (``teacher_view="strong"``) or on both views ("both"), ``imitation=1``;
 - linear student alone (the baseline of the linear rows), and distilled
   with that linear student, for both teacher views and ``imitation`` 0, 0.5
   and 1 (the study of the defaults).
