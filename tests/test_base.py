@@ -201,9 +201,15 @@ def test_model_fitted_for_cuda_loads_on_cpu_only_machine(
 def test_regressor_signature_is_the_sew_signature_and_its_loss():
     sew = inspect.signature(_BaseSEW.__init__).parameters
     regressor = inspect.signature(SEWRegressor.__init__).parameters
-    assert list(regressor) == [*sew, "prediction_loss"]
+    assert list(regressor) == [*sew, "prediction_loss", "standardize_target"]
     assert regressor["prediction_loss"].default == "mse"
-    assert list(inspect.signature(SEWClassifier.__init__).parameters) == list(sew)
+    assert regressor["standardize_target"].default is True
+    classifier = inspect.signature(SEWClassifier.__init__).parameters
+    assert list(classifier) == list(sew)
+    # The classifier's own default, in the parent's place.
+    assert sew["optimizer"].default == "sgd"
+    assert classifier["optimizer"].default == "adam"
+    assert SEWClassifier().get_params()["optimizer"] == "adam"
     est = SEWRegressor(prediction_loss="ccc", latent_dim=3)
     params = clone(est).get_params()
     assert params["prediction_loss"] == "ccc" and params["latent_dim"] == 3

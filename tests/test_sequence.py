@@ -417,7 +417,7 @@ def test_joblib_and_export_round_trips(fitted, past_data, tmp_path):
     with np.load(tmp_path / "seq.npz", allow_pickle=False) as archive:
         arrays = dict(archive)
     config = json.loads(str(arrays["__config__"]))
-    assert config["format_version"] == 4
+    assert config["format_version"] == 5
     del config["params"]["sequence_length"]
     config["format_version"] = 3
     arrays["__config__"] = np.array(json.dumps(config))
