@@ -107,7 +107,7 @@ teacher_view : {"strong", "both"}, default="both"
     worse than the weak one: measured, a teacher on "strong" cost the
     student up to 0.28 accuracy where the views of digits were swapped and
     up to 0.12 CCC on the RECOLA-like data; on "both", at most 0.016 and
-    never significantly, and within 0.012 of "strong" where the strong view
+    never significantly, and within 0.02 of "strong" where the strong view
     is the better one.
 cv : int, cross-validation generator or iterable, default=5
     How the teacher's outputs on the labeled rows are cross-fitted: each
