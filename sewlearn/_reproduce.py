@@ -20,7 +20,6 @@ module is also the worked example of how to use the package.
 """
 
 import argparse
-import csv
 import dataclasses
 import sys
 import time
@@ -29,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -57,6 +55,7 @@ from sewlearn.experiments import (
     staging,
 )
 from sewlearn.experiments._compare import add_parser as add_compare_parser
+from sewlearn.experiments._report import format_gain, interval_note, write_csv
 from sewlearn.postprocessing import PostProcessedRegressor
 
 MODALITIES = ("audio", "video_geometric", "video_appearance")
@@ -138,27 +137,6 @@ IDENTICAL_NOTE = (
     "so with both at 0 the strong auto-encoder cannot change the deployed "
     "network and the fit is the uni-modal one, bit for bit."
 )
-
-
-def _interval_note(n_seeds):
-    """What the paired intervals of ``n_seeds`` seeds can say."""
-    if n_seeds < 2:
-        return (
-            "With 1 seed there is no interval ([+nan, +nan]): the gain is one "
-            "difference, with nothing to tell it from noise. Use --seeds 3 or more."
-        )
-    quantile = stats.t.ppf(0.975, n_seeds - 1)
-    return (
-        f"Each interval is Student's t over {n_seeds} paired differences "
-        f"({n_seeds - 1} degree(s) of freedom, t = {quantile:.1f}): "
-        "an interval that contains 0 says the gain is not shown at this number "
-        "of seeds, not that there is none"
-        + (
-            "; with 2 seeds only a very large, consistent gain can exclude 0."
-            if n_seeds == 2
-            else "."
-        )
-    )
 
 
 SATURATION_NOTE = (
@@ -1044,7 +1022,7 @@ def run(
         f"{IDENTICAL_NOTE}\n\n"
         "## Gain over uni-modal: CCC, paired over seeds "
         f"(mean [95% CI], seeds won of {len(seed_list)}); paper's gain in "
-        f"brackets\n\n{md3}\n\n{_interval_note(len(seed_list))}\n"
+        f"brackets\n\n{md3}\n\n{interval_note(len(seed_list))}\n"
     )
     if budget_rows:
         report += (
@@ -1062,12 +1040,12 @@ def run(
     staged = staging(output)
     written = [staged / "results.md"]
     written[0].write_text(report, encoding="utf-8")
-    written.append(_write_csv(staged / "table1_unimodal.csv", table1))
-    written.append(_write_csv(staged / "table2_ablation.csv", table2))
+    written.append(write_csv(staged / "table1_unimodal.csv", table1))
+    written.append(write_csv(staged / "table2_ablation.csv", table2))
     if budget_rows:
-        written.append(_write_csv(staged / "label_budget.csv", budget_rows))
+        written.append(write_csv(staged / "label_budget.csv", budget_rows))
     if time_rows:
-        written.append(_write_csv(staged / "time_models.csv", time_rows))
+        written.append(write_csv(staged / "time_models.csv", time_rows))
     if plots:
         written += _plot(staged, table2, data[CASES[0][0]], traces)
         if budget_rows:
@@ -1164,8 +1142,7 @@ def _gain_cell(row, n_seeds, prefix=None):
         if prefix
         else ["ccc_gain", "ccc_gain_low", "ccc_gain_high", "ccc_wins"]
     )
-    mean, low, high, wins = (row[k] for k in keys)
-    return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}] {wins}/{n_seeds}"
+    return format_gain(*(row[k] for k in keys), n_seeds)
 
 
 def _budget_markdown(rows, n_seeds):
@@ -1228,14 +1205,6 @@ def _time_markdown(rows, n_seeds):
         + "."
     )
     return "\n".join(lines)
-
-
-def _write_csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def _plot(output, table2, data, traces):

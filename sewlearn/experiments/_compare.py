@@ -10,7 +10,6 @@ without the strong view, with a 95% t interval and the seeds won
 """
 
 import ast
-import csv
 import sys
 import time
 import warnings
@@ -28,7 +27,6 @@ from sewlearn import (
     SEWRegressor,
     __version__,
     ccc_score,
-    paired_gain,
 )
 from sewlearn._parallel import torch_threads_for_task
 from sewlearn.exceptions import AlignmentSaturationWarning
@@ -36,6 +34,7 @@ from sewlearn.exceptions import AlignmentSaturationWarning
 from ._errors import TaskFailedError, UsageError
 from ._executor import connect, execute
 from ._output import check_output, publish, staging
+from ._report import format_gain, gain_columns, interval_note, write_csv
 from ._store import TaskStore, fingerprint
 
 # Method name -> the SEW parameters it changes (eq. 9's loss weights, the
@@ -475,16 +474,16 @@ def compare(
     ]
     gain_rows = []
     for m in methods:
-        g = paired_gain(per_seed[m], per_seed["uni-modal"])
         gain_rows.append(
             dict(
                 method=m,
                 score_mean=float(np.mean(per_seed[m])),
-                gain=g.mean,
-                gain_low=g.low,
-                gain_high=g.high,
-                wins=g.wins,
-                n_seeds=g.n,
+                **gain_columns(
+                    per_seed[m],
+                    per_seed["uni-modal"],
+                    ("gain", "gain_low", "gain_high", "wins"),
+                ),
+                n_seeds=seeds,
             )
         )
     report = _markdown(view_rows, gain_rows, data, metric, how, seeds, params)
@@ -492,8 +491,8 @@ def compare(
     staged = staging(output)
     files = ["results.md", "views.csv", "gains.csv"]
     (staged / "results.md").write_text(report, encoding="utf-8")
-    _write_csv(staged / "views.csv", view_rows)
-    _write_csv(staged / "gains.csv", gain_rows)
+    write_csv(staged / "views.csv", view_rows)
+    write_csv(staged / "gains.csv", gain_rows)
     if plots and _plot(staged / "gains.png", gain_rows, metric):
         files.append("gains.png")
     written = publish(output, staged, files)
@@ -539,28 +538,11 @@ def _markdown(view_rows, gain_rows, data, metric, how, seeds, params):
         cell = (
             "(baseline)"
             if r["method"] == "uni-modal"
-            else f"{r['gain']:+.3f} [{r['gain_low']:+.3f}, {r['gain_high']:+.3f}] "
-            f"{r['wins']}/{seeds}"
+            else format_gain(r["gain"], r["gain_low"], r["gain_high"], r["wins"], seeds)
         )
         lines.append(f"| {r['method']} | {r['score_mean']:.3f} | {cell} |")
-    lines.append("")
-    if seeds < 2:
-        lines.append(
-            "With 1 seed there is no interval ([+nan, +nan]): use --seeds 3 or more."
-        )
-    else:
-        lines.append(
-            "Each interval is Student's t over the paired differences: one that "
-            "contains 0 says the gain is not shown at this number of seeds."
-        )
+    lines += ["", interval_note(seeds)]
     return "\n".join(lines) + "\n"
-
-
-def _write_csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _plot(path, rows, metric):
