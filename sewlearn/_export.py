@@ -532,6 +532,7 @@ def _restore(path, config, weights, fitted, device):
         estimator._y_1d = config["y_1d"]
         if version < 5:  # trained on the targets as given
             estimator.set_params(standardize_target=False)
+            config = {k: v for k, v in config.items() if not k.startswith("target_")}
         estimator.target_mean_ = _target_stats(
             path, config, "target_mean", np.zeros(n_outputs)
         )

@@ -308,7 +308,9 @@ def test_the_saturation_warning_counts_the_frames_of_the_windows(past_data, tiny
     (X, y, g), _ = past_data
     XS = X[:, :2] + 1.0
     params = dict(SEQ, alignment="cca", latent_dim=16, max_epochs=1)
-    with pytest.warns(UserWarning, match=r"batches of 10 rows \(windows of 10 frames\)"):
+    with pytest.warns(
+        UserWarning, match=r"batches of 10 rows \(windows of 10 frames\)"
+    ):
         tiny(SEWRegressor, sequence_length=10, **{**params, "batch_size": 1}).fit(
             X, y, X_strong=XS, groups=g
         )
@@ -418,16 +420,22 @@ def test_joblib_and_export_round_trips(fitted, past_data, tmp_path):
         arrays = dict(archive)
     config = json.loads(str(arrays["__config__"]))
     assert config["format_version"] == 5
-    del config["params"]["sequence_length"]
+    for key in ("sequence_length", "standardize_target"):
+        del config["params"][key]
+    del config["target_mean"], config["target_scale"]
     config["format_version"] = 3
     arrays["__config__"] = np.array(json.dumps(config))
     np.savez(tmp_path / "v3.npz", **arrays)
     old = load_model(tmp_path / "v3.npz")
-    assert old.sequence_length is None
-    # The same weights read frame by frame: windows of one frame.
+    assert old.sequence_length is None and not old.standardize_target
+    # The same weights read frame by frame: windows of one frame (the old file
+    # knew no target scaling: its outputs are the network's).
     one_frame = load_model(tmp_path / "seq.npz").set_params(sequence_length=1)
     np.testing.assert_allclose(
-        old.predict(X), one_frame.predict(X, groups=g), rtol=1e-5, atol=1e-6
+        old.predict(X) * fitted.target_scale_ + fitted.target_mean_,
+        one_frame.predict(X, groups=g),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
