@@ -11,6 +11,7 @@ from sewlearn._reproduce import main
 from sewlearn.datasets import make_recola_like
 from sewlearn.experiments._compare import (
     CompareTask,
+    load_array,
     load_inputs,
     parse_params,
     run_compare_task,
@@ -164,6 +165,7 @@ def _bad(tmp_path, files, name, value):
         ("method", "--methods: unknown magic; choose from uni-modal, sew"),
         ("param", "--param: "),
         ("suffix", "unknown file type '.txt'"),
+        ("seed", "--param random_state: each seed is a random_state"),
     ],
 )
 def test_bad_input_is_one_line(files, tmp_path, capsys, case, message):
@@ -189,6 +191,8 @@ def test_bad_input_is_one_line(files, tmp_path, capsys, case, message):
         extra = ["--methods", "magic"]
     elif case == "param":
         extra = ["--param", "max_epochs=-3"]
+    elif case == "seed":
+        extra = ["--param", "random_state=3"]
     elif case == "suffix":
         weak = tmp_path / "x.txt"
         weak.write_text("1")
@@ -220,3 +224,27 @@ def test_scheduler_local_gives_the_same_tables(files, tmp_path, capsys):
     for name in ["views.csv", "gains.csv"]:
         serial = (tmp_path / "serial" / name).read_bytes()
         assert (tmp_path / "dask" / name).read_bytes() == serial, name
+
+
+def test_a_single_seed_says_why_there_is_no_interval(files, tmp_path):
+    frame = pd.DataFrame(np.load(files / "audio.npy")).add_prefix("a")
+    frame.to_csv(tmp_path / "audio.csv", index=False)
+    out = tmp_path / "out"
+    args = ["compare", "--weak", str(files / "video.npz")]
+    args += ["--strong", str(tmp_path / "audio.csv")]
+    args += ["--target", str(files / "arousal.npy"), "--seeds", "1"]
+    args += ["--task", "regression", "--output", str(out), *TINY]
+    assert main(args) == 0
+    gains = _rows(out / "gains.csv")
+    assert gains[1]["gain_low"] == "nan" and gains[1]["n_seeds"] == "1"
+    report = (out / "results.md").read_text()
+    assert "With 1 seed there is no interval ([+nan, +nan])" in report
+    assert "| strong 1 (audio.csv) |" in report
+
+
+def test_parquet_tables_are_read_through_pandas(files, tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame(np.load(files / "audio.npy")).add_prefix("a")
+    frame.to_parquet(tmp_path / "audio.parquet")
+    array = load_array(tmp_path / "audio.parquet", "--strong")
+    np.testing.assert_array_equal(array, np.load(files / "audio.npy"))

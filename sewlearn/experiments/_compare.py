@@ -374,6 +374,11 @@ def compare(
     if not isinstance(seeds, int) or seeds < 1:
         raise UsageError(f"--seeds must be an integer >= 1, got {seeds!r}")
     params = dict(params or {})
+    if "random_state" in params:
+        raise UsageError(
+            "--param random_state: each seed is a random_state; use --seeds and "
+            "--random-state"
+        )
     try:
         SEWRegressor(**params)._validate_params()
     except (TypeError, ValueError) as exc:
