@@ -581,7 +581,7 @@ def add_parser(sub):
         help="compare uni-modal, SEW and its variants on your own weak and strong "
         "features, paired over seeds",
         description="Each view alone, then each method's paired gain over the "
-        "uni-modal network on the weak view (95%% CI, seeds won).",
+        "uni-modal network on the weak view (95% CI, seeds won).",
     )
     cmp.add_argument(
         "--weak",
@@ -628,15 +628,32 @@ def add_parser(sub):
         metavar="NAME=VALUE",
         help="an estimator parameter for every fit, e.g. max_epochs=50 (repeatable)",
     )
-    cmp.add_argument("--seeds", type=int, default=3)
+    cmp.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="seeds per method (default 3); each seed draws its split and "
+        "initialises every method alike",
+    )
     cmp.add_argument(
         "--folds",
         type=int,
         default=5,
         help="GroupKFold folds with --groups (default 5)",
     )
-    cmp.add_argument("--random-state", type=int, default=0)
-    cmp.add_argument("--output", type=Path, default=Path("sewlearn-compare"))
+    cmp.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="the first seed (default 0); seeds are consecutive",
+    )
+    cmp.add_argument(
+        "--output",
+        type=Path,
+        default=Path("sewlearn-compare"),
+        help="folder for results.md, views.csv, gains.csv, gains.png and the "
+        "stored fits (default sewlearn-compare)",
+    )
     cmp.add_argument(
         "--scheduler",
         default=None,
