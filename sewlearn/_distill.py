@@ -58,13 +58,16 @@ def _n_rows(X):
 
 
 def _rows(params, indices, n_samples):
-    """``params`` with every per-row array restricted to ``indices``."""
-    return {
-        key: _safe_indexing(value, indices)
-        if value is not None and np.shape(value)[:1] == (n_samples,)
-        else value
-        for key, value in params.items()
-    }
+    """``params`` with every per-row array (or dict of them) restricted."""
+
+    def take(value):
+        if isinstance(value, dict):
+            return {key: take(v) for key, v in value.items()}
+        if value is not None and np.shape(value)[:1] == (n_samples,):
+            return _safe_indexing(value, indices)
+        return value
+
+    return {key: take(value) for key, value in params.items()}
 
 
 def _hstack(blocks):
@@ -124,6 +127,13 @@ on_weak_teacher : {"warn", "fallback", "ignore"}, default="warn"
     :class:`~sewlearn.exceptions.WeakTeacherWarning`, "fallback" fits the
     student on the labeled rows and their labels alone (``fallback_``
     True). "ignore" skips the guard and its ``cv`` student fits.
+estimator_strong : bool, default=False
+    Also pass ``X_strong`` (the rows the student is fitted on) to the
+    student's ``fit``, for a student that takes it: a
+    :class:`~sewlearn.SEWRegressor` or :class:`~sewlearn.SEWClassifier`
+    then transfers the strong view through its representation *and* through
+    the teacher's outputs. The guard's reference stays the student on the
+    weak view alone.
 """
 
 _FIT_DOC = """
@@ -158,6 +168,7 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
         "teacher_view": [StrOptions({"strong", "both"})],
         "cv": ["cv_object"],
         "on_weak_teacher": [StrOptions({"warn", "fallback", "ignore"})],
+        "estimator_strong": ["boolean"],
     }
 
     def __init__(
@@ -169,6 +180,7 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
         teacher_view="both",
         cv=5,
         on_weak_teacher="warn",
+        estimator_strong=False,
     ):
         self.estimator = estimator
         self.teacher = teacher
@@ -176,6 +188,7 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
         self.teacher_view = teacher_view
         self.cv = cv
         self.on_weak_teacher = on_weak_teacher
+        self.estimator_strong = estimator_strong
 
     # -- task hooks ------------------------------------------------------------
     def _validate_y(self, y, n_samples):
@@ -392,6 +405,12 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
 
         teacher = clone(self.teacher).fit(T_lab, y_lab, **teacher_lab)
         student = clone(self.estimator)
+        if self.estimator_strong and X_strong is not None:
+            # Not in the guard's reference above: that is the weak view alone.
+            if isinstance(X_strong, (list, tuple)) and not np.ndim(X_strong[0]) < 2:
+                X_strong = {f"strong{i}": v for i, v in enumerate(X_strong)}
+            student_params = {**student_params, "X_strong": X_strong}
+            student_lab = _rows({"X_strong": X_strong}, lab, n_samples) | student_lab
         if fallback:
             self._fit_student(student, X_lab, y_lab, None, None, None, student_lab)
         else:
@@ -711,6 +730,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistilled):
         teacher_view="both",
         cv=5,
         on_weak_teacher="warn",
+        estimator_strong=False,
         temperature=1.0,
         targets="auto",
         threshold=0.0,
@@ -722,6 +742,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistilled):
             teacher_view=teacher_view,
             cv=cv,
             on_weak_teacher=on_weak_teacher,
+            estimator_strong=estimator_strong,
         )
         self.temperature = temperature
         self.targets = targets

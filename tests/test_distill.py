@@ -59,6 +59,14 @@ class RecordingRidge(Ridge):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
+class StrongRecordingRegressor(RecordingRegressor):
+    """A student whose ``fit`` also takes the strong view, as SEW's does."""
+
+    def fit(self, X, y, X_strong=None):
+        self.X_strong_ = X_strong
+        return super().fit(X, y)
+
+
 class UnweightedClassifier(RecordingClassifier):
     """The same, without ``sample_weight`` in ``fit``."""
 
@@ -381,3 +389,34 @@ def test_invalid_targets():
         DistilledClassifier(LogisticRegression(), LogisticRegression()).fit(
             X, [1, 1, -1, -1]
         )
+
+
+def test_estimator_strong_passes_the_strong_view(views):
+    X, S, y = views
+    y_semi = y.copy()
+    y_semi[60:] = np.nan
+    model = DistilledRegressor(
+        StrongRecordingRegressor(), Ridge(), cv=3, estimator_strong=True
+    ).fit(X, y_semi, X_strong=S)
+    np.testing.assert_array_equal(model.estimator_.X_strong_, S)
+    views_dict = {"a": S[:, :1], "b": S[:, 1:]}
+    model.set_params(on_weak_teacher="fallback").fit(X, y, X_strong=views_dict)
+    passed = model.estimator_.X_strong_
+    assert set(passed) == {"a", "b"} and len(passed["a"]) == len(X)
+    model.set_params(estimator_strong=False).fit(X, y_semi, X_strong=S)
+    assert model.estimator_.X_strong_ is None
+
+
+def test_estimator_strong_with_a_sew_student(tiny, class_views):
+    X, S, labels, semi = class_views
+    clf = DistilledClassifier(
+        tiny(SEWClassifier, max_epochs=2),
+        LogisticRegression(),
+        cv=2,
+        threshold=0.6,
+        on_weak_teacher="ignore",
+        estimator_strong=True,
+    ).fit(X, semi, X_strong=S)
+    assert clf.estimator_.n_unlabeled_ == 0  # hard pseudo-labels: all labeled
+    assert clf.estimator_.n_labeled_ < len(X)  # the threshold dropped some
+    assert "train_alignment_loss" in clf.estimator_.history_[-1]  # strong side
