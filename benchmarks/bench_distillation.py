@@ -12,6 +12,8 @@ every method: paired comparisons), at several label budgets:
   network (fitted without ``X_strong``) over every row, the same epochs as
   "SEW + unlabeled"; the teacher is a linear model on the strong view
   (``teacher_view="strong"``) or on both views ("both"), ``imitation=1``;
+- both transfers: the same with the SEW network as the student, given
+  ``X_strong`` too (``estimator_strong=True``), teacher on both views;
 - linear student alone (the baseline of the linear rows), and distilled
   with that linear student, for both teacher views and ``imitation`` 0, 0.5
   and 1 (the study of the defaults).
@@ -124,6 +126,17 @@ def compare(task, seeds, n_labels):
                 on_weak_teacher="ignore",
             ).fit(X, y_semi, X_strong=S)
             add(f"distilled, network student, teacher on {view}", task["score"](model))
+        # Both transfers: a SEW student that also gets X_strong.
+        model = task["distilled"](
+            net(seed, task["epochs"]),
+            task["teacher"](),
+            teacher_view="both",
+            imitation=1.0,
+            cv=task["cv"],
+            on_weak_teacher="ignore",
+            estimator_strong=True,
+        ).fit(X, y_semi, X_strong=S)
+        add("distilled, SEW student (+X_strong), teacher on both", task["score"](model))
         add(LINEAR, task["score"](task["linear"]().fit(X[labeled], y[labeled])))
         for view in VIEWS:
             for imitation in IMITATIONS:

@@ -132,8 +132,9 @@ estimator_strong : bool, default=False
     student's ``fit``, for a student that takes it: a
     :class:`~sewlearn.SEWRegressor` or :class:`~sewlearn.SEWClassifier`
     then transfers the strong view through its representation *and* through
-    the teacher's outputs. The guard's reference stays the student on the
-    weak view alone.
+    the teacher's outputs. For a :class:`~sklearn.pipeline.Pipeline`, its
+    last step gets it (``<step>__X_strong``). The guard's reference stays
+    the student on the weak view alone.
 """
 
 _FIT_DOC = """
@@ -409,8 +410,11 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
             # Not in the guard's reference above: that is the weak view alone.
             if isinstance(X_strong, (list, tuple)) and not np.ndim(X_strong[0]) < 2:
                 X_strong = {f"strong{i}": v for i, v in enumerate(X_strong)}
-            student_params = {**student_params, "X_strong": X_strong}
-            student_lab = _rows({"X_strong": X_strong}, lab, n_samples) | student_lab
+            # A Pipeline's last step takes it as ``<step>__X_strong``.
+            steps = getattr(self.estimator, "steps", None)
+            key = f"{steps[-1][0]}__X_strong" if steps else "X_strong"
+            student_params = {**student_params, key: X_strong}
+            student_lab = _rows({key: X_strong}, lab, n_samples) | student_lab
         if fallback:
             self._fit_student(student, X_lab, y_lab, None, None, None, student_lab)
         else:

@@ -15,6 +15,8 @@ from sklearn.model_selection import (
     cross_validate,
 )
 from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sewlearn import (
     DistilledClassifier,
@@ -405,6 +407,13 @@ def test_estimator_strong_passes_the_strong_view(views):
     assert set(passed) == {"a", "b"} and len(passed["a"]) == len(X)
     model.set_params(estimator_strong=False).fit(X, y_semi, X_strong=S)
     assert model.estimator_.X_strong_ is None
+    piped = DistilledRegressor(
+        make_pipeline(StandardScaler(), StrongRecordingRegressor()),
+        Ridge(),
+        estimator_strong=True,
+        on_weak_teacher="ignore",
+    ).fit(X, y_semi, X_strong=S)
+    np.testing.assert_array_equal(piped.estimator_[-1].X_strong_, S)
 
 
 def test_estimator_strong_with_a_sew_student(tiny, class_views):
