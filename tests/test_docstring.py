@@ -5,7 +5,13 @@ import re
 
 import pytest
 
-from sewlearn import DeepCCA, SEWClassifier, SEWRegressor
+from sewlearn import (
+    DeepCCA,
+    DistilledClassifier,
+    DistilledRegressor,
+    SEWClassifier,
+    SEWRegressor,
+)
 from sewlearn._docstring import Substitution
 
 
@@ -20,7 +26,10 @@ def _section(doc, title):
     return lines[start:end]
 
 
-@pytest.mark.parametrize("estimator", [SEWRegressor, SEWClassifier, DeepCCA])
+@pytest.mark.parametrize(
+    "estimator",
+    [SEWRegressor, SEWClassifier, DeepCCA, DistilledRegressor, DistilledClassifier],
+)
 def test_every_parameter_is_documented_once_in_signature_order(estimator):
     doc = estimator.__doc__
     assert "%(" not in doc
