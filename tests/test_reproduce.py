@@ -546,14 +546,19 @@ def test_output_dot_does_not_overwrite_a_foreign_results_md(
 
 
 @pytest.mark.slow
-def test_sigint_exits_130_and_writes_no_results(tmp_path):
+@pytest.mark.parametrize("scheduler", [None, "local:2"])
+def test_sigint_exits_130_and_writes_no_results(tmp_path, scheduler):
     """A real Ctrl-C (SIGINT) in the middle of a fit of the command line."""
     import signal
     import time
 
+    if scheduler is not None:
+        pytest.importorskip("distributed")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "sewlearn", "reproduce", "--output", str(out)]
     command += [*PLAIN, "--max-epochs", "200"]  # the last one wins: long fits
+    if scheduler is not None:
+        command += ["--scheduler", scheduler]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     tasks = out / ".sewlearn" / "tasks"
     deadline = time.monotonic() + 120
