@@ -3,6 +3,7 @@
 import pickle
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 import sklearn
@@ -355,13 +356,19 @@ def test_grid_search(views):
     assert search.best_score_ > 0.2
 
 
-def test_pickle_round_trip(views):
+def test_pickle_and_joblib_round_trip(views, tiny, tmp_path):
     X, S, y = views
     model = DistilledRegressor(Ridge(), Ridge(), on_weak_teacher="ignore")
     model.fit(X, y, X_strong=S)
     loaded = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     assert loaded.teacher_score_ == model.teacher_score_
+    sew = DistilledRegressor(
+        tiny(SEWRegressor, max_epochs=1), Ridge(), cv=2, on_weak_teacher="ignore"
+    ).fit(X, y, X_strong=S)
+    joblib.dump(sew, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), sew.predict(X))
 
 
 def test_sew_students(tiny, views, class_views):
