@@ -2,8 +2,8 @@
 
 At the paper's batch 32 the "cca" alignment term is nearly saturated (a batch
 of 32 codes of width 128 is almost perfectly correlated whatever the weights);
-"ey" (Eckart-Young, unbiased at any batch size) is the remedy on paper. This
-script measures whether either makes the weak model better:
+"ey" (Eckart-Young, unbiased at any batch size of independent rows) is the
+remedy on paper. This script measures whether either makes the weak model better:
 
 - the built-in data (``make_recola_like``, the size of ``sewlearn reproduce
   --quick``: 4 recordings of 1,500 frames per partition, every 2nd frame; Adam

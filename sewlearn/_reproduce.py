@@ -1381,7 +1381,7 @@ def main(argv=None):
         choices=("cca", "ey"),
         default=None,
         help="alignment loss of every SEW fit: cca (the paper's, default) or ey "
-        "(Eckart-Young, unbiased at any batch size)",
+        "(Eckart-Young, unbiased at any batch size; with windows, from 4 a batch)",
     )
     rep.add_argument(
         "--time",
