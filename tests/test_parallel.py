@@ -275,5 +275,7 @@ def test_task_names_are_unique_and_readable():
 
 def test_scheduler_without_distributed_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(ImportError, match=r"sewlearn\[distributed\]"):
+    from sewlearn.experiments._errors import UsageError
+
+    with pytest.raises(UsageError, match=r"sewlearn\[distributed\]"):
         reproduce.run(output=tmp_path, scheduler="local:2", **TINY_RUN)
