@@ -182,6 +182,12 @@ PARAMETER_DOCS = {
     "runtime": """
         device : str, default="cpu"
             Torch device to train and run the network on, e.g. "cuda".
+        n_threads : int, "auto" or None, default="auto"
+            Torch intra-op threads during ``fit``, ``predict`` and
+            ``transform``; the previous setting is restored after each call.
+            "auto": sewlearn's choice for the network and batch size (one
+            thread per task inside a Dask worker). An int: that many threads.
+            None: torch's setting is left as it is.
         random_state : int, RandomState instance or None, default=None
             Seeds weight initialisation, shuffling and the validation split.
             An int gives the same weights and outputs on the same machine.
@@ -219,6 +225,11 @@ class BaseTorchEstimator(
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [str],
+        "n_threads": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }

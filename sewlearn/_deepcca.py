@@ -247,6 +247,7 @@ class DeepCCA(BaseTorchEstimator):
         tol=1e-4,
         scale=True,
         device="cpu",
+        n_threads="auto",
         random_state=None,
         verbose=0,
     ):

@@ -297,6 +297,7 @@ class _BaseSEW(BaseTorchEstimator):
         n_iter_no_change=10,
         tol=1e-4,
         device="cpu",
+        n_threads="auto",
         random_state=None,
         verbose=0,
     ):
