@@ -10,10 +10,9 @@ any scikit-learn student and teacher.
 """
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-from scipy import sparse
 from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
@@ -23,7 +22,6 @@ from sklearn.base import (
     clone,
 )
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -44,6 +42,14 @@ from sklearn.utils.validation import (
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
 from ._docstring import Substitution
 from ._sew import _unlabeled_labels
+from ._teacher import (
+    class_columns,
+    cross_fit,
+    cross_fit_splits,
+    n_rows,
+    rows_of,
+    teacher_input,
+)
 from .exceptions import WeakTeacherWarning
 
 __all__ = ["DistilledClassifier", "DistilledRegressor"]
@@ -51,29 +57,6 @@ __all__ = ["DistilledClassifier", "DistilledRegressor"]
 # Soft targets reach a student as one row per (row, class) pair weighted by
 # the class's target probability; pairs below this probability are dropped.
 MIN_SOFT_PROBABILITY = 1e-3
-
-
-def _n_rows(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
-def _rows(params, indices, n_samples):
-    """``params`` with every per-row array (or dict of them) restricted."""
-
-    def take(value):
-        if isinstance(value, dict):
-            return {key: take(v) for key, v in value.items()}
-        if value is not None and np.shape(value)[:1] == (n_samples,):
-            return _safe_indexing(value, indices)
-        return value
-
-    return {key: take(value) for key, value in params.items()}
-
-
-def _hstack(blocks):
-    if any(sparse.issparse(b) for b in blocks):
-        return sparse.hstack(blocks, format="csr")
-    return np.hstack([np.asarray(b) for b in blocks])
 
 
 def _estimator_has(attr):
@@ -272,73 +255,17 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------
     def _teacher_view(self, X, X_strong, n_samples):
         """The teacher's input: the strong views (and ``X`` with "both")."""
-        if X_strong is None:
-            return X
-        if isinstance(X_strong, dict):
-            views = list(X_strong.values())
-        elif isinstance(X_strong, (list, tuple)) and any(
-            np.ndim(v) == 2 or sparse.issparse(v) for v in X_strong
-        ):
-            views = list(X_strong)
-        else:
-            views = [X_strong]
-        if not views:
-            raise ValueError("X_strong is an empty dict or list.")
-        views = [
-            check_array(
-                v,
-                accept_sparse=("csr", "csc"),
-                ensure_all_finite=False,
-                input_name="X_strong",
-            )
-            for v in views
-        ]
-        check_consistent_length(X, *views)
-        return _hstack([X, *views] if self.teacher_view == "both" else views)
+        return teacher_input(X, X_strong, self.teacher_view)
 
     def _splits(self, X, y, groups):
         """The cross-fitting ``(train, test)`` splits of the labeled rows."""
-        n_samples = _n_rows(X)
-        cv = self.cv
-        if isinstance(cv, Integral) and groups is not None:
-            groups = np.asarray(groups)
-            names = np.unique(groups)
-            if len(names) < cv:
-                # Too few groups to hold out whole ones: fold i takes the i-th
-                # contiguous block of each group.
-                blocks = np.empty(n_samples, dtype=np.intp)
-                for name in names:
-                    rows = np.flatnonzero(groups == name)
-                    blocks[rows] = np.arange(len(rows)) * cv // len(rows)
-                groups = blocks
-            splits = list(GroupKFold(n_splits=cv).split(X, y, groups))
-        else:
-            cv = check_cv(cv, y, classifier=isinstance(self, ClassifierMixin))
-            splits = list(cv.split(X, y, groups))
-        covered = np.concatenate([test for _, test in splits])
-        if len(covered) != n_samples or len(np.unique(covered)) != n_samples:
-            raise ValueError(
-                "cv must split the labeled rows into folds that cover each row "
-                "once (the teacher's out-of-fold outputs are a partition), as "
-                "cross_val_predict requires."
-            )
-        return splits
+        return cross_fit_splits(
+            self.cv, X, y, groups, classifier=isinstance(self, ClassifierMixin)
+        )
 
     def _cross_fit(self, estimator, X, y, splits, params, method):
         """Out-of-fold ``method`` outputs of clones of ``estimator``."""
-        n_samples = _n_rows(X)
-        outputs = None
-        for train, test in splits:
-            fold = clone(estimator).fit(
-                _safe_indexing(X, train),
-                _safe_indexing(y, train),
-                **_rows(params, train, n_samples),
-            )
-            out = method(fold, _safe_indexing(X, test))
-            if outputs is None:
-                outputs = np.zeros((n_samples, *out.shape[1:]), dtype=out.dtype)
-            outputs[test] = out
-        return outputs
+        return cross_fit(estimator, X, y, splits, params, method)
 
     def _fit(self, X, y, X_strong, sample_weight, groups, fit_params):
         if sample_weight is not None:
@@ -358,7 +285,7 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
                 f"{self.__class__.__name__} requires y to be passed, but the "
                 "target y is None."
             )
-        n_samples = _n_rows(X)
+        n_samples = n_rows(X)
         check_consistent_length(X, y)
         y, labeled = self._validate_y(y, n_samples)
         X_teacher = self._teacher_view(X, X_strong, n_samples)
@@ -368,8 +295,8 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
             _safe_indexing(X_teacher, lab),
             y[lab],
         )
-        teacher_lab = _rows(teacher_params, lab, n_samples)
-        student_lab = _rows(student_params, lab, n_samples)
+        teacher_lab = rows_of(teacher_params, lab, n_samples)
+        student_lab = rows_of(student_params, lab, n_samples)
         groups_lab = None if groups is None else np.asarray(groups)[lab]
         splits = self._splits(X_lab, y_lab, groups_lab)
 
@@ -414,7 +341,7 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
             steps = getattr(self.estimator, "steps", None)
             key = f"{steps[-1][0]}__X_strong" if steps else "X_strong"
             student_params = {**student_params, key: X_strong}
-            student_lab = _rows({key: X_strong}, lab, n_samples) | student_lab
+            student_lab = rows_of({key: X_strong}, lab, n_samples) | student_lab
         if fallback:
             self._fit_student(student, X_lab, y_lab, None, None, None, student_lab)
         else:
@@ -778,10 +705,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistilled):
 
     def _teacher_outputs(self, teacher, X):
         """The teacher's probabilities, one column per class of ``classes_``."""
-        proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
-        out = np.zeros((proba.shape[0], len(self.classes_)))
-        out[:, np.searchsorted(self.classes_, teacher.classes_)] = proba
-        return self._soften(out)
+        return self._soften(class_columns(teacher, X, self.classes_))
 
     def _score_outputs(self, y, outputs):
         return float(accuracy_score(y, self.classes_[outputs.argmax(axis=1)]))
@@ -801,7 +725,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistilled):
                 "'auto'): hard labels, unweighted for such a student."
             )
         self.targets_ = targets
-        n_samples = _n_rows(X)
+        n_samples = n_rows(X)
         if labeled is None:  # the guard's fallback: labels alone
             student.fit(X, y, **params)
             return
@@ -825,7 +749,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistilled):
             rows = np.flatnonzero(keep)
             labels = self.classes_[target[rows].argmax(axis=1)]
             weight = target[rows].max(axis=1) * user_weight[rows]
-        params = _rows(params, rows, n_samples)
+        params = rows_of(params, rows, n_samples)
         if weighted:
             params["sample_weight"] = weight
         student.fit(_safe_indexing(X, rows), labels, **params)
