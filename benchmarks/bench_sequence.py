@@ -94,6 +94,23 @@ def main():
         cells = [str(paired_gain(scores[n, with_strong], base)) for n in args.lengths]
         name = "SEW (ey)" if with_strong else "uni-modal"
         print(f"| {name} | {np.mean(base):.3f} | " + " | ".join(cells) + " |")
+    print()
+    print(f"Dev CCC per seed {tuple(args.seeds)}:")
+    print()
+    lengths = [None, *args.lengths]
+    print("| model | frame-wise | " + " | ".join(f"L={n}" for n in args.lengths) + " |")
+    print("| --- |" + " --- |" * len(lengths))
+    for with_strong in (False, True):
+        name = "SEW (ey)" if with_strong else "uni-modal"
+        cells = [" ".join(f"{s:.3f}" for s in scores[n, with_strong]) for n in lengths]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print()
+    print("SEW (ey) minus uni-modal at the same window length (paired over seeds):")
+    print()
+    print("| frame-wise | " + " | ".join(f"L={n}" for n in args.lengths) + " |")
+    print("| ---: |" + " ---: |" * len(args.lengths))
+    cells = [str(paired_gain(scores[n, True], scores[n, False])) for n in lengths]
+    print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
