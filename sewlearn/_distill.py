@@ -392,7 +392,10 @@ class _BaseDistilled(MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        children = [get_tags(self.estimator), get_tags(self.teacher)]
+        # A model from load_model has no teacher (training only): teacher=None.
+        children = [
+            get_tags(e) for e in (self.estimator, self.teacher) if e is not None
+        ]
         tags.input_tags.sparse = all(t.input_tags.sparse for t in children)
         tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in children)
         return tags
