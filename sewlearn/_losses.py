@@ -23,6 +23,9 @@ COMPONENTS = (
     "alignment_loss",  # L_al, eq. 3
     "prediction_loss",  # L_pr, eq. 8
 )
+# The output-level transfer's parts, after eq. 9's: the joint teacher's own
+# prediction loss and the student's imitation of the teacher, L_kd.
+DISTILLATION_COMPONENTS = ("teacher_loss", "distillation_loss")
 
 
 def ccc_loss(y_pred, y_true, mask=None):
@@ -74,6 +77,20 @@ def alignment_objective(
     if kind == "ey":
         return ey_loss(h_strong, h_weak, frames_per_window=frames_per_window)
     return cca_loss(h_strong, h_weak, n_components=n_components, r1=r1, r2=r2)
+
+
+def distillation_loss(kind, y_pred, target):
+    """``L_kd``: the weak head's distance to the teacher's outputs, every row.
+
+    Regression ("mse" or "ccc" prediction loss): the mean squared difference
+    from the teacher's outputs (in the standardised target space).
+    Classification ("cross_entropy"): the Kullback-Leibler divergence from
+    the teacher's class probabilities ``target`` to the softmax of the logits
+    ``y_pred``, averaged over rows (0 when they agree).
+    """
+    if kind == "cross_entropy":
+        return F.kl_div(F.log_softmax(y_pred, dim=1), target, reduction="batchmean")
+    return F.mse_loss(y_pred, target.reshape(y_pred.shape))
 
 
 def masked_prediction_loss(kind, y_pred, y_true):
@@ -150,29 +167,30 @@ class SEWLoss(_AlignmentCriterion):
         has_unlabeled=False,
         alignment="cca",
         frames_per_window=1,
+        distillation=0.0,
     ):
         super().__init__(alignment=alignment, n_components=n_components, r1=r1, r2=r2)
         self.alpha, self.beta, self.gamma = alpha, beta, gamma
         self.prediction_loss = prediction_loss
         self.has_unlabeled = has_unlabeled
         self.frames_per_window = frames_per_window
+        self.distillation = distillation
+
+    def _predicted(self, y_pred, y):
+        """The prediction loss of ``y_pred`` (L_pr's form, labeled rows only)."""
+        if self.has_unlabeled:
+            # Semi-supervised fit: L_pr over the labeled rows of the batch;
+            # the other parts see every row of the batch.
+            return masked_prediction_loss(self.prediction_loss, y_pred, y)
+        if self.prediction_loss == "cross_entropy":  # y_pred: logits, y: labels
+            return F.cross_entropy(y_pred, y.reshape(-1))
+        if self.prediction_loss == "ccc":
+            return ccc_loss(y_pred, y.reshape(y_pred.shape))
+        return F.mse_loss(y_pred, y.reshape(y_pred.shape))
 
     def forward(self, out, y):
         y_pred = out["y_pred"]
-        if self.has_unlabeled:
-            # Semi-supervised fit: L_pr over the labeled rows of the batch;
-            # the other parts below see every row of the batch.
-            parts = {
-                "prediction_loss": masked_prediction_loss(
-                    self.prediction_loss, y_pred, y
-                )
-            }
-        elif self.prediction_loss == "cross_entropy":  # y_pred: logits, y: labels
-            parts = {"prediction_loss": F.cross_entropy(y_pred, y.reshape(-1))}
-        elif self.prediction_loss == "ccc":
-            parts = {"prediction_loss": ccc_loss(y_pred, y.reshape(y_pred.shape))}
-        else:
-            parts = {"prediction_loss": F.mse_loss(y_pred, y.reshape(y_pred.shape))}
+        parts = {"prediction_loss": self._predicted(y_pred, y)}
         total = parts["prediction_loss"]
         # With several strong modalities, each part is summed over them.
         for branch in out.get("strong", {}).values():
@@ -196,7 +214,30 @@ class SEWLoss(_AlignmentCriterion):
             for name, (value, weight) in terms.items():
                 parts[name] = parts[name] + value if name in parts else value
                 total = total + weight * value
+        if self.distillation:
+            total = self._distill(out, y, parts, total)
         return total, parts
+
+    def _distill(self, out, y, parts, total):
+        """Add the teacher's own loss (joint teacher) and ``distillation * L_kd``.
+
+        The joint teacher learns the labeled rows with L_pr's loss (weight 1;
+        its gradient reaches ``S_E`` too, never ``W_E``); the student imitates
+        its outputs detached, so that ``L_kd`` moves the weak side only.
+        """
+        if "teacher_pred" in out:
+            teacher = out["teacher_pred"]
+            parts["teacher_loss"] = self._predicted(teacher, y)
+            total = total + parts["teacher_loss"]
+            target = teacher.detach()
+            if self.prediction_loss == "cross_entropy":
+                target = F.softmax(target, dim=1)
+        else:
+            target = out["teacher_target"]
+        parts["distillation_loss"] = distillation_loss(
+            self.prediction_loss, out["y_pred"], target
+        )
+        return total + self.distillation * parts["distillation_loss"]
 
     def _aligned_codes(self, out, branch):
         if self.alignment == "ey":

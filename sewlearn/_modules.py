@@ -7,6 +7,7 @@ Names follow the SEW paper: the weak encoder ``W_E``, the translator decoder
 parameter chooses it, and the module keeps the paper's name, ``regressor``).
 """
 
+import torch
 from torch import nn
 
 ACTIVATIONS = {
@@ -154,6 +155,11 @@ class SEWModule(nn.Module):
         With ``alignment="ey"``: the width K of the linear projections of the
         weak and strong codes that the Eckart-Young loss aligns (one pair per
         strong modality). Training-only, like the rest of the strong side.
+    build_teacher : bool, default=False
+        Whether the joint teacher exists: a head of ``R``'s kind of MLP on the
+        strong codes ``S_E(X_strong)`` (side by side with several strong
+        modalities), whose outputs the weak head imitates (``L_kd``).
+        Training-only; it needs ``build_strong_encoder``.
     """
 
     def __init__(
@@ -172,6 +178,7 @@ class SEWModule(nn.Module):
         build_strong_encoder,
         build_strong_decoder,
         align_dim=None,
+        build_teacher=False,
     ):
         super().__init__()
         # The deployed blocks are built first, so that their initial weights
@@ -193,8 +200,16 @@ class SEWModule(nn.Module):
                 for name, width in n_strong.items()
             }
         )
+        # Built last: the other blocks' initial weights do not depend on it.
+        self.teacher = (
+            make_head(
+                "mlp", latent_dim * len(n_strong), head_hidden, n_outputs, activation
+            )
+            if build_teacher
+            else None
+        )
 
-    def forward(self, weak, **strong):
+    def forward(self, weak, teacher=None, **strong):
         """Every output the losses need: a dict, with one sub-dict per strong view.
 
         ``weak`` (and each strong view) holds frames, ``(batch, features)``, or
@@ -203,20 +218,31 @@ class SEWModule(nn.Module):
         row per frame, ``(batch * time, ...)``, so that the losses (the
         prediction loss per frame, and the translation, auto-encoding and
         alignment terms over the frames of the batch's windows) read rows as
-        they do frame-wise.
+        they do frame-wise. ``teacher``: a given teacher's outputs on the
+        rows, passed through as ``out["teacher_target"]`` for ``L_kd``; with
+        the joint teacher, its outputs on the strong codes are
+        ``out["teacher_pred"]``.
         """
         weak_code = self.weak_encoder(weak)  # m_sw
         y_pred = self.regressor(weak_code)
         if weak_code.ndim == 3:
             weak_code, y_pred = weak_code.flatten(0, 1), y_pred.flatten(0, 1)
             strong = {name: x.flatten(0, 1) for name, x in strong.items()}
-        return {
+            if teacher is not None:
+                teacher = teacher.flatten(0, 1)
+        out = {
             "y_pred": y_pred,
             "weak_code": weak_code,
             "strong": {
                 name: self.strong[name](x, weak_code) for name, x in strong.items()
             },
         }
+        if teacher is not None:
+            out["teacher_target"] = teacher
+        if self.teacher is not None:
+            codes = [out["strong"][name]["strong_code"] for name in self.strong]
+            out["teacher_pred"] = self.teacher(torch.cat(codes, dim=1))
+        return out
 
 
 class DeployedSEW(nn.Module):

@@ -3,13 +3,14 @@
 
 import contextlib
 import numbers
+import warnings
 from numbers import Integral, Real
 from types import MappingProxyType
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.metrics import accuracy_score
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -17,13 +18,14 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._base import (
     PARAMETER_DOCS,
     BaseTorchEstimator,
+    _caller_stacklevel,
     check_layer_sizes,
     extends_signature,
     warn_once_at_caller,
 )
-from ._compat import Interval, StrOptions, _fit_context, _safe_indexing
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
 from ._docstring import Substitution
-from ._losses import ALIGNMENTS, COMPONENTS, SEWLoss
+from ._losses import ALIGNMENTS, COMPONENTS, DISTILLATION_COMPONENTS, SEWLoss
 from ._modules import DeployedSEW, SEWModule
 from ._net import PREDICT_CHUNK
 from ._sequence import (
@@ -32,7 +34,8 @@ from ._sequence import (
     stitched_outputs,
     training_windows,
 )
-from .exceptions import AlignmentSaturationWarning
+from ._teacher import class_columns, cross_fit, cross_fit_splits, teacher_input
+from .exceptions import AlignmentSaturationWarning, WeakTeacherWarning
 from .metrics import _check_every_output_labeled, _labeled_r2_score
 
 __all__ = ["PAPER_TRAINING", "SEWClassifier", "SEWRegressor"]
@@ -189,6 +192,41 @@ _PARAMETERS_DOC = (
         of the weak code, ``X``'s (``r2``, eq. 7), the paper's names. In
         :class:`DeepCCA`, ``r1`` is the ridge of ``X``'s code and ``r2`` of
         ``y``'s.
+    distillation : float, default=0.0
+        Weight of ``L_kd``, an output-level transfer added to eq. 9 (not in
+        the paper): the head's outputs on the weak code imitate a
+        *teacher*'s outputs on every paired row, labeled or not (mean squared
+        difference in the standardised target space for the regressor; the
+        Kullback-Leibler divergence from the teacher's class probabilities
+        for the classifier: soft targets). 0 (the default) is the paper's
+        loss, bit for bit, and fits no teacher. Needs ``X_strong``; without
+        it the fit is uni-modal and the term is ignored. See the user guide,
+        "Which transfer to use", for measurements.
+    teacher : "joint", estimator or None, default="joint"
+        The teacher of ``L_kd`` (used when ``distillation > 0``). "joint": a
+        head of ``R``'s MLP shape on the strong codes ``S_E(X_strong)`` (side
+        by side, with several strong modalities), trained in the same
+        network on the labeled rows with ``L_pr``'s loss, weight 1
+        (``teacher_loss`` in ``history_``). Its gradient reaches ``S_E``,
+        which it makes predictive, never ``W_E``; ``L_kd`` takes its outputs
+        detached, so that the weak side imitates and the teacher is not
+        pulled towards the student. An estimator (any scikit-learn regressor,
+        or a classifier with ``predict_proba``): cloned and fitted on the
+        fully labeled rows of ``X`` and ``X_strong`` side by side (a dict or
+        list of strong views in its order; select columns with a
+        :class:`~sklearn.compose.ColumnTransformer` in a Pipeline), out of
+        fold on them (``teacher_cv``), so that imitation does not copy
+        their labels, and once on all of them for the other rows. Its
+        parameters are searchable as ``teacher__<name>``. None: what
+        :func:`~sewlearn.load_model` gives for a teacher estimator, which the
+        pickle-free format does not store; it cannot be fitted with
+        ``distillation > 0``. Both teachers are training-only, dropped with
+        the strong side.
+    teacher_cv : int, cross-validation generator or iterable, default=5
+        The out-of-fold splits of an estimator ``teacher``, as ``cv`` of
+        :class:`DistilledRegressor`: an int is a (Stratified)KFold, or with
+        ``groups`` a GroupKFold over them (contiguous blocks of each group
+        when there are fewer groups than folds).
     optimizer : {"sgd", "adam"}, default="sgd" (regressor), "adam" (classifier)
         Optimiser of every trained block. The regressor's training defaults
         are the paper's (section 4.3): SGD with momentum 0.7, learning rate
@@ -229,8 +267,10 @@ _ATTRIBUTES_DOC = """
     history_ : skorch.history.History
         Per epoch: ``train_loss`` (eq. 9) and each part that was trained,
         ``train_translation_loss``, ``train_reconstruction_loss``,
-        ``train_alignment_loss``, ``train_prediction_loss`` (and ``valid_*``
-        with early stopping), e.g. ``history_[:, "train_alignment_loss"]``;
+        ``train_alignment_loss``, ``train_prediction_loss``, with
+        ``distillation > 0`` ``train_distillation_loss`` (and the joint
+        teacher's ``train_teacher_loss``), and ``valid_*`` with early
+        stopping, e.g. ``history_[:, "train_alignment_loss"]``;
         with an alignment loss, ``train_alignment_chance``, its value on one
         batch of mismatched pairs.
     n_iter_ : int
@@ -244,6 +284,14 @@ _ATTRIBUTES_DOC = """
         or their number per strong modality when ``X_strong`` was a dict.
     n_labeled_, n_unlabeled_ : int
         Number of labeled and of unlabeled rows trained on.
+    teacher_score_, weak_score_ : float or None
+        With an estimator ``teacher`` and ``distillation > 0``: the
+        out-of-fold score (:math:`R^2`, or accuracy) on the labeled rows of
+        the teacher, and of the same estimator on ``X`` alone. When the
+        teacher is no better, ``fit`` warns (a
+        :class:`~sewlearn.exceptions.WeakTeacherWarning`): the strong view
+        adds nothing the teacher can use, and imitating it is likely to
+        hurt. None otherwise (the joint teacher has no out-of-fold score).
     """
 
 
@@ -267,6 +315,9 @@ class _BaseSEW(BaseTorchEstimator):
         "gamma": [Interval(Real, 0, None, closed="left")],
         "n_cca_components": [Interval(Integral, 1, None, closed="left"), None],
         "alignment": [StrOptions(set(ALIGNMENTS))],
+        "distillation": [Interval(Real, 0, None, closed="left")],
+        "teacher": [StrOptions({"joint"}), HasMethods(["fit", "predict"]), None],
+        "teacher_cv": ["cv_object"],
     }
 
     def __init__(
@@ -286,6 +337,9 @@ class _BaseSEW(BaseTorchEstimator):
         alignment="cca",
         r1=1e-3,
         r2=1e-3,
+        distillation=0.0,
+        teacher="joint",
+        teacher_cv=5,
         optimizer="sgd",
         lr=1e-3,
         momentum=0.7,
@@ -362,10 +416,14 @@ class _BaseSEW(BaseTorchEstimator):
                 if len(views) == 1 and name == "strong"
                 else (f"X_strong[{name!r}]")
             )
-            if not isinstance(name, str) or not name.isidentifier() or name == "weak":
+            if (
+                not isinstance(name, str)
+                or not name.isidentifier()
+                or name in ("weak", "teacher")
+            ):
                 raise ValueError(
                     f"{label}: strong modality names must be Python identifiers "
-                    "other than 'weak'."
+                    "other than 'weak' and 'teacher'."
                 )
             if np.ndim(view) == 1:
                 raise ValueError(
@@ -413,15 +471,28 @@ class _BaseSEW(BaseTorchEstimator):
         weights 0 the strong auto-encoder cannot change the deployed blocks,
         so it is not trained at all and the fit is the uni-modal one.
         """
-        if not has_strong or (self.alpha == 0 and self.gamma == 0):
+        if not has_strong or (
+            self.alpha == 0 and self.gamma == 0 and self.distillation == 0
+        ):
             return ("prediction_loss",)
         weights = {
             "translation_loss": self.alpha,
             "reconstruction_loss": self.beta,
             "alignment_loss": self.gamma,
             "prediction_loss": 1.0,
+            # The output-level transfer: the joint teacher's own loss, L_kd.
+            "teacher_loss": self.distillation * self._joint_teacher,
+            "distillation_loss": self.distillation,
         }
-        return tuple(name for name in COMPONENTS if weights[name] > 0)
+        return tuple(
+            name
+            for name in (*COMPONENTS, *DISTILLATION_COMPONENTS)
+            if weights[name] > 0
+        )
+
+    @property
+    def _joint_teacher(self):
+        return isinstance(self.teacher, str) and self.teacher == "joint"
 
     def _check_alignment(self, parts, rows_per_batch):
         """Refuse a K above the code width; warn when the CCA term saturates.
@@ -471,9 +542,10 @@ class _BaseSEW(BaseTorchEstimator):
                 self.head_hidden_layer_sizes, "head_hidden_layer_sizes"
             ),
             build_translator="translation_loss" in parts,
-            # S_E serves both the auto-encoder (beta) and the alignment (gamma).
+            # S_E serves the auto-encoder (beta), the alignment (gamma) and
+            # the joint teacher.
             build_strong_encoder=bool(
-                {"reconstruction_loss", "alignment_loss"} & set(parts)
+                {"reconstruction_loss", "alignment_loss", "teacher_loss"} & set(parts)
             ),
             build_strong_decoder="reconstruction_loss" in parts,
             align_dim=(
@@ -481,6 +553,7 @@ class _BaseSEW(BaseTorchEstimator):
                 if self.alignment == "ey" and "alignment_loss" in parts
                 else None
             ),
+            build_teacher="teacher_loss" in parts,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -576,9 +649,19 @@ class _BaseSEW(BaseTorchEstimator):
                 f"{type(self).__name__}: {n_labeled} labeled and "
                 f"{len(X) - n_labeled} unlabeled rows."
             )
+        inputs = {"weak": X, **(strong or {})}
+        self.teacher_score_ = self.weak_score_ = None
+        if "distillation_loss" in parts and self.teacher is None:
+            raise ValueError(
+                "distillation > 0 needs a teacher: 'joint' or an estimator. "
+                "teacher=None is what load_model gives for a teacher estimator, "
+                "which the pickle-free format does not store; set one to refit."
+            )
+        if "distillation_loss" in parts and not self._joint_teacher:
+            inputs["teacher"] = self._teacher_targets(X, y, X_strong, groups)
 
         self._train(
-            {"weak": X, **(strong or {})},
+            inputs,
             y,
             module=SEWModule,
             module_params=self._module_params(X.shape[1], widths, parts),
@@ -594,6 +677,7 @@ class _BaseSEW(BaseTorchEstimator):
                 has_unlabeled=labeled is not None,
                 alignment=self.alignment,
                 frames_per_window=length or 1,
+                distillation=self.distillation if "distillation_loss" in parts else 0.0,
             ),
             parts=parts,
             **samples,
@@ -605,6 +689,68 @@ class _BaseSEW(BaseTorchEstimator):
         self.n_labeled_ = n_labeled
         self.n_unlabeled_ = len(X) - n_labeled
         return self
+
+    def _teacher_targets(self, X, y, X_strong, groups):
+        """The given teacher's outputs on every row, out of fold where it learnt.
+
+        ``teacher`` (cloned) learns the fully labeled rows of ``X`` and
+        ``X_strong`` side by side, ``teacher_cv`` times out of fold (their
+        outputs) and once on all of them (the other rows' outputs). Sets
+        ``teacher_score_`` and ``weak_score_``, the out-of-fold scores of the
+        teacher and of the same estimator on ``X`` alone, and warns when the
+        teacher is no better.
+        """
+        classifier = isinstance(self, ClassifierMixin)
+        full = y >= 0 if classifier else ~np.isnan(y).any(axis=1)
+        lab = np.flatnonzero(full)
+        y_lab = y[lab] if classifier else y[lab].astype(np.float64)
+        if not classifier and y_lab.shape[1] == 1:
+            y_lab = y_lab[:, 0]
+        X_teacher = teacher_input(X, X_strong, "both")
+        groups_lab = None if groups is None else np.asarray(groups)[lab]
+        splits = cross_fit_splits(
+            self.teacher_cv, lab, y_lab, groups_lab, classifier=classifier
+        )
+        if classifier:
+            classes = np.arange(self._n_head)
+
+            def outputs(fitted, rows):
+                return class_columns(fitted, rows, classes)
+
+            def score(fold_outputs):
+                return float(accuracy_score(y_lab, fold_outputs.argmax(axis=1)))
+
+        else:
+
+            def outputs(fitted, rows):
+                return np.asarray(fitted.predict(rows), dtype=np.float64)
+
+            def score(fold_outputs):
+                return float(r2_score(y_lab, fold_outputs.reshape(y_lab.shape)))
+
+        T_lab = _safe_indexing(X_teacher, lab)
+        oof = cross_fit(self.teacher, T_lab, y_lab, splits, {}, outputs)
+        weak = cross_fit(self.teacher, X[lab], y_lab, splits, {}, outputs)
+        self.teacher_score_, self.weak_score_ = score(oof), score(weak)
+        if self.teacher_score_ <= self.weak_score_:
+            warnings.warn(
+                f"The teacher's out-of-fold score on the labeled rows "
+                f"({self.teacher_score_:.4f}) is no better than the same "
+                f"estimator's on the weak view alone ({self.weak_score_:.4f}): "
+                "imitating it is likely to hurt. Try another teacher, or "
+                "distillation=0.",
+                WeakTeacherWarning,
+                stacklevel=_caller_stacklevel() + 1,
+            )
+        teacher = clone(self.teacher).fit(T_lab, y_lab)
+        rest = np.flatnonzero(~full)
+        targets = np.zeros((len(X), self._n_head), dtype=np.float64)
+        targets[lab] = oof.reshape(len(lab), -1)
+        if len(rest):
+            targets[rest] = outputs(teacher, _safe_indexing(X_teacher, rest)).reshape(
+                len(rest), -1
+            )
+        return targets.astype(np.float32)
 
     def _deploy(self, module):
         # Paper, section 3: "all the components except the encoder, W_E, and
