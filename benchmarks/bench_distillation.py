@@ -14,6 +14,11 @@ every method: paired comparisons), at several label budgets:
   (``teacher_view="strong"``) or on both views ("both"), ``imitation=1``;
 - both transfers: the same with the SEW network as the student, given
   ``X_strong`` too (``estimator_strong=True``), teacher on both views;
+- SEW's own output-level term, ``distillation=1`` over every training row
+  (the epochs of "SEW + unlabeled"): with the representation terms off
+  (``alpha=beta=gamma=0``: ``L_pr + L_kd`` only) and on (eq. 9 + ``L_kd``),
+  each with the joint teacher (a head on ``S_E``'s code, trained in the same
+  network) and with the linear teacher on both views (cross-fitted);
 - linear student alone (the baseline of the linear rows), and distilled
   with that linear student, for both teacher views and ``imitation`` 0, 0.5
   and 1 (the study of the defaults).
@@ -76,7 +81,20 @@ def recola_linear():
     return make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS))
 
 
-def compare(task, seeds, n_labels):
+def with_params(model, **params):
+    """``model.set_params(**params)``, prefixed for a Pipeline's last step."""
+    steps = getattr(model, "steps", None)
+    prefix = f"{steps[-1][0]}__" if steps else ""
+    return model.set_params(**{prefix + k: v for k, v in params.items()})
+
+
+KD_VARIANTS = {
+    "SEW L_kd only (alpha=beta=gamma=0)": dict(alpha=0.0, beta=0.0, gamma=0.0),
+    "SEW + unlabeled + L_kd": {},
+}
+
+
+def compare(task, seeds, n_labels, methods="all"):
     """Scores of every method over ``seeds``, and the guard's figures.
 
     ``task`` gives the data and the models: ``draw(seed, n_labels)`` returns
@@ -116,6 +134,20 @@ def compare(task, seeds, n_labels):
                 net(seed, task["epochs"]).fit(X, y_semi, **task["strong"](S, None))
             ),
         )
+        for name, params in KD_VARIANTS.items():
+            for teacher in ("joint", "linear on both"):
+                model = with_params(
+                    net(seed, task["epochs"]),
+                    distillation=1.0,
+                    teacher="joint" if teacher == "joint" else task["teacher"](),
+                    **params,
+                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", WeakTeacherWarning)
+                    model.fit(X, y_semi, **task["strong"](S, None))
+                add(f"{name}, {teacher} teacher", task["score"](model))
+        if methods == "sew":
+            continue
         for view in VIEWS:
             model = task["distilled"](
                 task["student_network"](seed, task["epochs"]),
@@ -281,6 +313,10 @@ def table(title, runs):
             else:
                 base = LINEAR if name.startswith("distilled, linear") else NETWORK
                 gain = f"{paired_gain(values, scores[base])} (over {base})"
+                if name.startswith("SEW + unlabeled + L_kd"):
+                    # Does L_kd add to the representation terms?
+                    sew = scores["SEW + unlabeled pairs"]
+                    gain += f"; {paired_gain(values, sew)} (over SEW + unlabeled)"
             lines.append(f"| {n_labels} | {name} | {np.mean(values):.3f} | {gain} |")
         notes.append(
             f"{n_labels} labels, out-of-fold scores on the labeled rows: "
@@ -296,6 +332,12 @@ def main():
     parser.add_argument("--recola-labels", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--methods",
+        choices=["all", "sew"],
+        default="all",
+        help="'sew': the network baseline, SEW and SEW's L_kd rows only",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", AlignmentSaturationWarning)
@@ -303,13 +345,15 @@ def main():
     out = []
     if args.data in ("digits", "all"):
         task = digits_task()
-        runs = [(n, compare(task, args.seeds, n)) for n in args.digits_labels]
+        runs = [
+            (n, compare(task, args.seeds, n, args.methods)) for n in args.digits_labels
+        ]
         out += table("digits, test accuracy", runs)
         task = digits_task(negative=True)
         n = args.digits_labels[0]
         out += table(
             "digits, negative control (views swapped), test accuracy",
-            [(n, compare(task, args.seeds, n))],
+            [(n, compare(task, args.seeds, n, args.methods))],
         )
     if args.data in ("recola", "all"):
         from sewlearn._reproduce import CASES
@@ -324,7 +368,10 @@ def main():
         ):
             task = recola_task(case)
             budgets = args.recola_labels if case is CASES[0] else args.recola_labels[:1]
-            out += table(title, [(n, compare(task, args.seeds, n)) for n in budgets])
+            out += table(
+                title,
+                [(n, compare(task, args.seeds, n, args.methods)) for n in budgets],
+            )
     print(
         f"sewlearn {__version__}, torch {torch.__version__}; seeds {args.seeds}; "
         f"{time.perf_counter() - start:.0f} s"
