@@ -27,6 +27,7 @@ from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
     StrOptions,
+    validate_parameter_constraints,
 )
 
 # Public module, but not in scikit-learn's API reference: no deprecation cycle.
@@ -43,6 +44,7 @@ __all__ = [
     "SKORCH_OVERRIDES",
     "SKORCH_OVERRIDES_VERSION",
     "code_digest",
+    "validate_parameter_constraints",
 ]
 
 # The skorch release the overrides were written against. skorch 1.0.0, the

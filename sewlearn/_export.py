@@ -25,7 +25,12 @@ frame-wise one by an older sewlearn; files of versions 1 to 3 hold frame-wise
 models and load with ``sequence_length=None``. Version 5 adds
 ``SEWRegressor``'s ``target_mean_`` and ``target_scale_`` (its
 ``standardize_target``); regressors of versions 1 to 4 were trained on targets
-as given and load with ``standardize_target=False``.
+as given and load with ``standardize_target=False``. Version 6 adds
+:class:`~sewlearn.DistilledRegressor` and :class:`~sewlearn.DistilledClassifier`
+whose student is a SEW estimator: the student's configuration (as a version 5
+file holds it) and weights, the meta-estimator's parameters and fitted scores,
+no teacher. The other estimators are still written as version 5, so releases
+that read up to version 5 load them.
 """
 
 import json
@@ -34,19 +39,25 @@ import os
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import check_layer_sizes
-from ._compat import InvalidParameterError
+from ._compat import InvalidParameterError, validate_parameter_constraints
 from ._deepcca import DeepCCA
+from ._distill import DistilledClassifier, DistilledRegressor
 from ._modules import DeepCCAModule, DeployedSEW, make_head, make_mlp
 from ._sew import SEWClassifier, SEWRegressor
 
 __all__ = ["export_model", "load_model"]
 
 _FORMAT = "sewlearn-deployed"
-_FORMAT_VERSION = 5
-_READABLE_VERSIONS = (1, 2, 3, 4, 5)
+_FORMAT_VERSION = 6
+_READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
+# The version written for SEWRegressor, SEWClassifier and DeepCCA: version 6
+# only adds the distilled estimators, and a file is written with the oldest
+# version that holds it.
+_SEW_FORMAT_VERSION = 5
 # Parameters renamed since an older format version: {version: {old: new}}, for
 # the SEW estimators (the files of DeepCCA have no renamed parameter).
 _RENAMED_SEW_PARAMS = {
@@ -60,6 +71,13 @@ _CONFIG_KEY = "__config__"
 # Prefix of the fitted arrays (not weights) in the archive; no module is named so.
 _FITTED_PREFIX = "__fitted__."
 _ESTIMATORS = {cls.__name__: cls for cls in (SEWRegressor, SEWClassifier, DeepCCA)}
+# Meta-estimators written as their student (a SEW estimator) and their own
+# parameters and fitted scores; {name: class}, from format version 6.
+_DISTILLED = {cls.__name__: cls for cls in (DistilledRegressor, DistilledClassifier)}
+_STUDENTS = (SEWRegressor, SEWClassifier)
+# The distilled estimators' fitted attributes besides the student, stored in
+# the config's "fitted" entry under the name without the trailing underscore.
+_DISTILLED_FITTED = ("teacher_score", "weak_score", "fallback")
 # DeepCCA's fitted arrays used by transform, in the archive as
 # _FITTED_PREFIX + name.
 _DEEPCCA_ARRAYS = (
@@ -170,21 +188,25 @@ def export_model(estimator, path):
     Supported: :class:`~sewlearn.SEWRegressor` (1-D or 2-D ``y``) and
     :class:`~sewlearn.SEWClassifier` (their deployed blocks ``W_E`` and ``R``;
     the classifier's ``classes_`` must be integer, bool, float or string
-    labels), and :class:`~sewlearn.DeepCCA` (both encoders and the fitted
-    arrays its ``transform`` uses). Weights keep their dtype, so the loaded
-    estimator's outputs equal the exported one's bit for bit on the same
-    device.
+    labels), :class:`~sewlearn.DeepCCA` (both encoders and the fitted
+    arrays its ``transform`` uses), and :class:`~sewlearn.DistilledRegressor`
+    and :class:`~sewlearn.DistilledClassifier` whose student (``estimator_``)
+    is a SEW estimator: the student, the meta-estimator's parameters and
+    fitted scores, not the teacher, which only trains (as SEW's strong-side
+    blocks). Weights keep their dtype, so the loaded estimator's outputs
+    equal the exported one's bit for bit on the same device.
 
     The hyperparameters are stored as JSON: a value with no JSON form (a
     ``np.random.RandomState`` or ``Generator`` as ``random_state``, a
-    callable, a non-finite float, ...) is stored as None, which
-    ``load_model(...).get_params()`` then shows. NumPy scalars and arrays are
-    stored as Python numbers and tuples. None of this changes predictions:
-    ``random_state`` only seeds training.
+    callable, a cross-validation splitter, a non-finite float, ...) is stored
+    as None, which ``load_model(...).get_params()`` then shows. NumPy scalars
+    and arrays are stored as Python numbers and tuples. None of this changes
+    predictions: these parameters only act in ``fit``.
 
     Parameters
     ----------
-    estimator : SEWRegressor, SEWClassifier or DeepCCA
+    estimator : SEWRegressor, SEWClassifier, DeepCCA, DistilledRegressor or \
+            DistilledClassifier
         A fitted estimator (not a subclass).
     path : str or path-like
         Destination file; NumPy adds ``.npz`` if the name lacks it.
@@ -192,8 +214,11 @@ def export_model(estimator, path):
     Raises
     ------
     TypeError
-        If ``estimator`` is not one of the supported sewlearn estimators, or
-        a classifier's labels cannot be stored as JSON.
+        If ``estimator`` is not one of the supported sewlearn estimators, a
+        distilled estimator's student is not a SEW estimator (a
+        :class:`~sklearn.pipeline.Pipeline`, a scikit-learn model: save those
+        with :mod:`joblib`), or a classifier's labels cannot be stored as
+        JSON.
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
 
@@ -223,25 +248,52 @@ def export_model(estimator, path):
     array(['down', 'up'], dtype='<U4')
     >>> print(loaded.get_params()["random_state"])
     None
+
+    A distilled estimator with a SEW student (the teacher stays behind):
+
+    >>> from sklearn.linear_model import Ridge
+    >>> from sewlearn import DistilledRegressor
+    >>> X_strong = X[:, :2] + 0.1 * np.random.default_rng(1).normal(size=(64, 2))
+    >>> student = SEWRegressor(weak_hidden_layer_sizes=(8,), latent_dim=4,
+    ...                        n_cca_components=2, max_epochs=2, random_state=0)
+    >>> distilled = DistilledRegressor(student, Ridge(), cv=2)
+    >>> distilled = distilled.fit(X, X[:, 0], X_strong=X_strong)
+    >>> export_model(distilled, path)
+    >>> loaded = load_model(path)
+    >>> type(loaded).__name__, type(loaded.estimator_).__name__, loaded.teacher
+    ('DistilledRegressor', 'SEWRegressor', None)
+    >>> np.array_equal(loaded.predict(X), distilled.predict(X))
+    True
     """
-    if type(estimator) not in _ESTIMATORS.values():
+    name = type(estimator).__name__
+    if _ESTIMATORS.get(name) is type(estimator):
+        check_is_fitted(estimator)
+        config, arrays = _describe(estimator)
+    elif _DISTILLED.get(name) is type(estimator):
+        check_is_fitted(estimator)
+        config, arrays = _describe_distilled(estimator)
+    else:
         raise TypeError(
-            "export_model supports SEWRegressor, SEWClassifier and DeepCCA, got "
+            "export_model supports SEWRegressor, SEWClassifier, DeepCCA, "
+            "DistilledRegressor and DistilledClassifier, got "
             f"{type(estimator).__name__}."
         )
-    check_is_fitted(estimator)
+    if _CONFIG_KEY in arrays:  # pragma: no cover - no block is named so
+        raise RuntimeError(f"a weight is named {_CONFIG_KEY}")
+    arrays[_CONFIG_KEY] = np.array(json.dumps(config))
+    np.savez(path, **arrays)
+
+
+def _describe(estimator):
+    """The config and the arrays of a fitted SEW estimator or DeepCCA."""
     params = {k: _json_safe(v) for k, v in estimator.get_params(deep=False).items()}
     config = {
         "format": _FORMAT,
-        "format_version": _FORMAT_VERSION,
+        "format_version": _SEW_FORMAT_VERSION,
         "estimator": type(estimator).__name__,
         "params": params,
         "n_features_in": int(estimator.n_features_in_),
-        "feature_names_in": (
-            [str(n) for n in estimator.feature_names_in_]
-            if hasattr(estimator, "feature_names_in_")
-            else None
-        ),
+        "feature_names_in": _feature_names(estimator),
         # Fitted counts that some versions of the estimators have.
         "fitted_ints": {
             name: int(getattr(estimator, name))
@@ -274,10 +326,54 @@ def export_model(estimator, path):
         for name, tensor in estimator.module_.state_dict().items()
     }
     arrays.update(fitted)
-    if _CONFIG_KEY in arrays:  # pragma: no cover - no block is named so
-        raise RuntimeError(f"a weight is named {_CONFIG_KEY}")
-    arrays[_CONFIG_KEY] = np.array(json.dumps(config))
-    np.savez(path, **arrays)
+    return config, arrays
+
+
+def _feature_names(estimator):
+    if not hasattr(estimator, "feature_names_in_"):
+        return None
+    return [str(n) for n in estimator.feature_names_in_]
+
+
+def _describe_distilled(estimator):
+    """The config and the arrays of a fitted distilled estimator.
+
+    The arrays are the student's weights; the config holds the student's
+    config (as :func:`_describe` writes it) under "student", and the
+    meta-estimator's own parameters (not ``estimator`` and ``teacher``) and
+    fitted attributes.
+    """
+    name = type(estimator).__name__
+    student = estimator.estimator_
+    if type(student) not in _STUDENTS:
+        raise TypeError(
+            f"export_model writes a {name} whose student (estimator_) is a "
+            f"SEWRegressor or SEWClassifier; this one's is a "
+            f"{type(student).__name__}. Save it with joblib.dump instead "
+            "(and load only files you trust: loading a joblib file runs code)."
+        )
+    student_config, arrays = _describe(student)
+    params = {
+        k: _json_safe(v)
+        for k, v in estimator.get_params(deep=False).items()
+        if k not in ("estimator", "teacher")
+    }
+    fitted = {k: _json_safe(getattr(estimator, k + "_")) for k in _DISTILLED_FITTED}
+    config = {
+        "format": _FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "estimator": name,
+        "params": params,
+        "n_features_in": int(estimator.n_features_in_),
+        "feature_names_in": _feature_names(estimator),
+        "fitted": fitted,
+        "student": student_config,
+    }
+    if isinstance(estimator, DistilledClassifier):
+        config["classes"] = _classes_to_json(estimator.classes_)
+        # Set by fit, fallback or not, since the student's fit saw the targets.
+        fitted["targets"] = estimator.targets_
+    return config, arrays
 
 
 def _build_module(config, params):
@@ -463,10 +559,14 @@ def _restore(path, config, weights, fitted, device):
             f"{path}: unsupported format {config.get('format')!r} version {version!r}."
         )
     name = config.get("estimator")
-    # Version 1 files hold SEWRegressor only.
+    # Version 1 files hold SEWRegressor only; version 6 adds the distilled ones.
     known = ("SEWRegressor",) if version == 1 else tuple(_ESTIMATORS)
+    if version >= 6:
+        known += tuple(_DISTILLED)
     if name not in known:
         raise ValueError(f"{path}: unknown estimator {name!r}.")
+    if name in _DISTILLED:
+        return _restore_distilled(path, config, weights, fitted, device)
     params = {k: _from_json(v) for k, v in config["params"].items()}
     if name != "DeepCCA":
         renamed = _RENAMED_SEW_PARAMS.get(version, {})
@@ -540,6 +640,69 @@ def _restore(path, config, weights, fitted, device):
             path, config, "target_scale", np.ones(n_outputs)
         )
     return estimator
+
+
+def _restore_distilled(path, config, weights, fitted, device):
+    """A distilled estimator: its student restored, its own attributes set.
+
+    ``teacher`` is None and ``teacher_`` absent (not exported); ``estimator``
+    is an unfitted clone of the student.
+    """
+    name = config["estimator"]
+    student = _restore(path, config["student"], weights, fitted, device)
+    if type(student) not in _STUDENTS:
+        raise ValueError(
+            f"{path}: the student of a {name} must be a SEWRegressor or "
+            f"SEWClassifier, got {type(student).__name__}."
+        )
+    params = {k: _from_json(v) for k, v in config["params"].items()}
+    estimator = _DISTILLED[name](clone(student), None, **params)
+    # As fit would check them, but the teacher: an edited value fails here.
+    constraints = dict(estimator._parameter_constraints)
+    del constraints["teacher"]
+    try:
+        validate_parameter_constraints(
+            constraints,
+            {
+                k: v
+                for k, v in estimator.get_params(deep=False).items()
+                if k != "teacher"
+            },
+            caller_name=name,
+        )
+    except InvalidParameterError as exc:
+        raise ValueError(
+            f"{path}: invalid parameter in the model config: {exc}"
+        ) from exc
+    estimator.estimator_ = student
+    estimator.n_features_in_ = config["n_features_in"]
+    if config["feature_names_in"] is not None:
+        estimator.feature_names_in_ = np.asarray(
+            config["feature_names_in"], dtype=object
+        )
+    stored = config["fitted"]
+    estimator.teacher_score_ = _optional_float(stored["teacher_score"])
+    estimator.weak_score_ = _optional_float(stored["weak_score"])
+    estimator.fallback_ = bool(stored["fallback"])
+    if name == "DistilledClassifier":
+        estimator.classes_ = _classes_from_json(config["classes"])
+        if stored["targets"] not in ("soft", "hard"):
+            raise ValueError(
+                f"{path}: targets must be 'soft' or 'hard', got {stored['targets']!r}."
+            )
+        estimator.targets_ = stored["targets"]
+        # The student's classes are among the meta-estimator's (predict_proba
+        # places its columns on them).
+        if not np.isin(student.classes_, estimator.classes_).all():
+            raise ValueError(
+                f"{path}: the student's classes {student.classes_.tolist()} are "
+                f"not all among the classes {estimator.classes_.tolist()}."
+            )
+    return estimator
+
+
+def _optional_float(value):
+    return None if value is None else float(value)
 
 
 def _target_stats(path, config, key, default):

@@ -6,10 +6,14 @@ import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sewlearn import (
     DeepCCA,
+    DistilledClassifier,
+    DistilledRegressor,
     SEWClassifier,
     SEWRegressor,
     export_model,
@@ -138,7 +142,8 @@ def test_deepcca_file_missing_a_fitted_array_raises(data, tiny, tmp_path):
 
 def test_other_estimators_raise_type_error(data, tiny, tmp_path):
     X, _, Y1, _ = data
-    with pytest.raises(TypeError, match="SEWRegressor, SEWClassifier and DeepCCA"):
+    supported = "SEWRegressor, SEWClassifier, DeepCCA, DistilledRegressor and Dis"
+    with pytest.raises(TypeError, match=supported):
         export_model(LinearRegression().fit(X, Y1), tmp_path / "lr.npz")
     with pytest.raises(TypeError, match="got str"):
         export_model("model", tmp_path / "str.npz")
@@ -296,14 +301,14 @@ def test_newer_format_versions_are_refused(data, tiny, tmp_path):
     with np.load(tmp_path / "sew.npz", allow_pickle=False) as archive:
         arrays = dict(archive)
     config = json.loads(str(arrays["__config__"]))
-    assert config["format_version"] == 5
-    config["format_version"] = 6
+    assert config["format_version"] == 5  # version 6 only adds distilled ones
+    config["format_version"] = 7
     arrays["__config__"] = np.array(json.dumps(config))
-    np.savez(tmp_path / "v6.npz", **arrays)
+    np.savez(tmp_path / "v7.npz", **arrays)
     with pytest.raises(
-        ValueError, match=r"v6\.npz: written by a newer sewlearn .*upgrade sewlearn"
+        ValueError, match=r"v7\.npz: written by a newer sewlearn .*upgrade sewlearn"
     ):
-        load_model(tmp_path / "v6.npz")
+        load_model(tmp_path / "v7.npz")
 
 
 def test_loaded_device_param_names_where_the_weights_are(data, tiny, tmp_path):
@@ -417,3 +422,115 @@ def test_load_model_on_a_npy_file_names_it(tmp_path):
     np.save(tmp_path / "array.npy", np.zeros(3))
     with pytest.raises(ValueError, match=r"array\.npy is not a sewlearn model export"):
         load_model(tmp_path / "array.npy")
+
+
+# -- distilled estimators: the student is the model ------------------------------
+
+
+@pytest.fixture(scope="module")
+def distilled(data, tiny):
+    """A DistilledRegressor with a SEW student, 20 of its 60 rows unlabeled."""
+    X, XS, Y1, _ = data
+    y = Y1.copy()
+    y[40:] = np.nan
+    student = tiny(SEWRegressor, max_epochs=2)
+    return DistilledRegressor(student, Ridge(), cv=2).fit(X, y, X_strong=XS)
+
+
+def test_distilled_regressor_roundtrip(data, distilled, tmp_path):
+    X, _, Y1, _ = data
+    loaded = _roundtrip(distilled, tmp_path)
+    assert type(loaded) is DistilledRegressor
+    assert type(loaded.estimator_) is SEWRegressor
+    np.testing.assert_array_equal(loaded.predict(X), distilled.predict(X))
+    assert loaded.score(X, Y1) == distilled.score(X, Y1)
+    # The teacher only trains: it is not in the file.
+    assert loaded.teacher is None and not hasattr(loaded, "teacher_")
+    assert loaded.teacher_score_ == distilled.teacher_score_
+    assert loaded.weak_score_ == distilled.weak_score_
+    assert loaded.weak_score_ is not None
+    assert loaded.fallback_ is distilled.fallback_ is False
+    assert loaded.n_features_in_ == 5
+    # ``estimator`` is the student's unfitted clone; the rest is as fitted.
+    assert not hasattr(loaded.estimator, "module_")
+    assert loaded.estimator.get_params() == distilled.estimator.get_params()
+    params = loaded.get_params(deep=False)
+    expected = distilled.get_params(deep=False)
+    for name in ("estimator", "teacher"):
+        del params[name], expected[name]
+    assert params == expected
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as archive:
+        config = json.loads(str(archive["__config__"]))
+    assert config["format_version"] == 6
+    assert config["student"]["format_version"] == 5
+    # Refitting needs a teacher again.
+    with pytest.raises(ValueError, match="'teacher' parameter"):
+        loaded.fit(X, Y1)
+
+
+def test_distilled_classifier_roundtrip_with_string_labels(data, tiny, tmp_path):
+    # A SEW student that also gets X_strong (estimator_strong), unlabeled rows
+    # marked "-1"; SEWClassifier takes no sample_weight: hard targets.
+    X, XS, Y1, _ = data
+    y = np.array(["calm", "mid", "wild"])[np.digitize(Y1, [-0.5, 0.5])]
+    y_semi = np.where(np.arange(60) < 45, y, "-1")
+    model = DistilledClassifier(
+        tiny(SEWClassifier, max_epochs=2),
+        LogisticRegression(),
+        cv=2,
+        estimator_strong=True,
+        temperature=2.0,
+        on_weak_teacher="ignore",
+    ).fit(X, y_semi, X_strong=XS)
+    loaded = _roundtrip(model, tmp_path)
+    assert type(loaded) is DistilledClassifier
+    assert loaded.classes_.tolist() == ["calm", "mid", "wild"]
+    assert loaded.classes_.dtype == model.classes_.dtype
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.score(X, y) == model.score(X, y)
+    assert loaded.targets_ == model.targets_ == "hard"
+    assert loaded.weak_score_ is model.weak_score_ is None
+    assert loaded.estimator_.n_features_strong_ == 3
+    assert loaded.get_params()["temperature"] == 2.0
+
+
+@pytest.mark.parametrize(
+    "student",
+    [Ridge(), make_pipeline(StandardScaler(), SEWRegressor(max_epochs=1))],
+    ids=["Ridge", "Pipeline"],
+)
+def test_distilled_with_a_student_that_is_not_sew_says_use_joblib(
+    data, student, tmp_path
+):
+    X, XS, Y1, _ = data
+    model = DistilledRegressor(student, Ridge(), cv=2, on_weak_teacher="ignore")
+    model.fit(X, Y1, X_strong=XS)
+    name = type(student).__name__
+    with pytest.raises(TypeError, match=f"this one's is a {name}.*joblib"):
+        export_model(model, tmp_path / "model.npz")
+    assert not (tmp_path / "model.npz").exists()
+    with pytest.raises(NotFittedError):
+        export_model(DistilledRegressor(SEWRegressor(), Ridge()), tmp_path / "u")
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["params"].update(imitation=2.0), "'imitation' parameter"),
+        (lambda c: c["params"].update(teacher="x"), "multiple values.*teacher"),
+        (lambda c: c["fitted"].pop("fallback"), "no entry 'fallback'"),
+        # no distilled estimator inside another
+        (
+            lambda c: c["student"].update(estimator="DistilledRegressor"),
+            "unknown estimator 'DistilledRegressor'",
+        ),
+        (lambda c: c.update(format_version=5), "unknown estimator 'Distilled"),
+    ],
+)
+def test_load_model_on_an_edited_distilled_file_names_it(
+    distilled, tmp_path, edit, message
+):
+    path = _edited(distilled, tmp_path, edit)
+    with pytest.raises(ValueError, match=rf"edited\.npz: .*{message}"):
+        load_model(path)

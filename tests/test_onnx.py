@@ -362,3 +362,24 @@ def test_distilled_regressor_and_classifier(data, tiny):
     label, proba = _run(to_onnx(clf), X)
     np.testing.assert_array_equal(label, clf.predict(X))
     _close(proba, clf.predict_proba(X))
+
+
+def test_distilled_classifier_with_a_sew_student_and_its_pickle_free_export(
+    data, tiny, tmp_path
+):
+    # The student's graph, string labels; the same after export_model and
+    # load_model, which keep the student and drop the teacher.
+    from sklearn.linear_model import LogisticRegression
+
+    from sewlearn import DistilledClassifier, export_model, load_model
+
+    X, X_strong, _, _ = data
+    y_class = np.array(["a", "b", "c"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+    clf = DistilledClassifier(
+        tiny(SEWClassifier), LogisticRegression(), cv=2, on_weak_teacher="ignore"
+    ).fit(X, y_class, X_strong=X_strong)
+    export_model(clf, tmp_path / "clf.npz")
+    for model in (clf, load_model(tmp_path / "clf.npz")):
+        label, proba = _run(to_onnx(model), X)
+        np.testing.assert_array_equal(label, clf.predict(X))
+        _close(proba, clf.predict_proba(X))
