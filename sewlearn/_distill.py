@@ -447,6 +447,8 @@ class DistilledRegressor(RegressorMixin, _BaseDistilled):
     --------
     DistilledClassifier : The same for classification.
     SEWRegressor : Representation-level transfer.
+    export_model : Pickle-free export, for a SEW student (the teacher only
+        trains and is left out).
     sklearn.ensemble.StackingRegressor : Cross-fitted outputs as features.
 
     References
@@ -619,6 +621,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistilled):
     --------
     DistilledRegressor : The same for regression.
     SEWClassifier : Representation-level transfer.
+    export_model : Pickle-free export, for a SEW student (the teacher only
+        trains and is left out).
     sklearn.semi_supervised.SelfTrainingClassifier : Pseudo-labels from the
         student itself, on the same view.
 
