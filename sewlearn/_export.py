@@ -458,11 +458,19 @@ def load_model(path, *, device="cpu"):
 
     Returns
     -------
-    estimator : SEWRegressor, SEWClassifier or DeepCCA
+    estimator : SEWRegressor, SEWClassifier, DeepCCA, DistilledRegressor or \
+            DistilledClassifier
         A fitted estimator that predicts (or transforms) like the exported
         one. It has the network, the fitted arrays and shapes, not the
         training ``history_``. Hyperparameters that had no JSON form at
-        export are None (see :func:`export_model`).
+        export are None (see :func:`export_model`). A distilled estimator
+        comes back as the same class, so that ``predict``,
+        ``predict_proba`` and ``score`` are the exported one's: its fitted
+        student as ``estimator_``, an unfitted clone of it as ``estimator``,
+        ``classes_``, ``teacher_score_``, ``weak_score_`` and ``fallback_``;
+        but ``teacher`` is None and ``teacher_`` absent, so refitting it
+        needs ``set_params(teacher=...)``. ``.estimator_`` is the student
+        alone, a SEW estimator.
 
     Raises
     ------
