@@ -293,17 +293,28 @@ class BaseTorchEstimator(
         target = self._target_tensor(target, device)
         if windows is not None:  # a sequence model: the dataset holds the target
             tensors, target = WindowDataset(tensors, target, *windows), None
-        # Inside a Dask worker, one torch thread per task (see _parallel.py);
-        # elsewhere the threads are left as they are.
-        with seeded_torch(seed), torch_threads_for_task():
+        with seeded_torch(seed):
             net = LossPartsNet(
                 module=module,
                 criterion=criterion,
+                # Initialised here, so that the threads can be chosen for the
+                # network; fit then trains it (warm_start: no second init).
+                warm_start=True,
                 **self._net_params(parts, seed, labeled=labeled, stratify=stratify),
                 **{f"module__{k}": v for k, v in module_params.items()},
                 **{f"criterion__{k}": v for k, v in criterion_params.items()},
             )
-            net.fit(tensors, target)
+            net.initialize()
+            # Rows per training step: a batch of samples, or of windows of
+            # frames.
+            n_samples = len(next(iter(inputs.values())))
+            if windows is None:
+                rows = min(self.batch_size, n_samples)
+            else:
+                starts, length = windows
+                rows = min(self.batch_size, len(starts)) * length
+            with self._torch_threads(net.module_, rows):
+                net.fit(tensors, target)
         self.module_ = self._deploy(net.module_).eval()
         self.module_.requires_grad_(False)
         self.history_ = epoch_history(net.history)
@@ -351,18 +362,34 @@ class BaseTorchEstimator(
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
 
+    # -- torch threads ---------------------------------------------------------
+    def _torch_threads(self, module, rows):
+        """A context: torch's intra-op threads per ``n_threads``, restored after.
+
+        For passes of ``rows`` rows through ``module``: ``"auto"`` decides from
+        their multiply-adds, about ``rows`` times ``module``'s weights
+        (:func:`~sewlearn._parallel.auto_torch_threads`). Estimators pickled
+        before ``n_threads`` existed behave as ``"auto"``.
+        """
+        n_threads = getattr(self, "n_threads", "auto")
+        if n_threads is None:
+            return contextlib.nullcontext(torch.get_num_threads())
+        work = rows * sum(p.numel() for p in module.parameters())
+        return torch_threads_for_task(n_threads, work=work)
+
     # -- inference -----------------------------------------------------------
-    @staticmethod
-    def _chunked(block, X):
+    def _chunked(self, block, X):
         """``block`` run on the rows of ``X``, ``PREDICT_CHUNK`` rows at a time.
 
         The rows go in the dtype of ``block``'s weights; the outputs come back
-        as one NumPy array of that dtype.
+        as one NumPy array of that dtype. torch's threads follow ``n_threads``
+        (:meth:`_torch_threads`) for the call.
         """
         weight = next(block.parameters())
         dtype = torch.empty(0, dtype=weight.dtype).numpy().dtype
         chunks = []
-        with torch.inference_mode():
+        n_rows = min(X.shape[0], PREDICT_CHUNK)
+        with self._torch_threads(block, n_rows), torch.inference_mode():
             for start in range(0, X.shape[0], PREDICT_CHUNK):
                 rows = np.require(
                     X[start : start + PREDICT_CHUNK], dtype=dtype, requirements="W"
@@ -396,6 +423,8 @@ class BaseTorchEstimator(
         return state
 
     def __setstate__(self, state):
+        # Pickled before the parameter existed: its default.
+        state = {"n_threads": "auto", **state}
         super().__setstate__(state)
         module = self.__dict__.get("module_")
         device = torch.device(self.device)

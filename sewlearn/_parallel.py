@@ -5,15 +5,28 @@ Dask, not a scheduler of our own, scales sewlearn out: scikit-learn's
 ``GridSearchCV`` / ``cross_validate`` through joblib's ``"dask"`` backend, and
 ``sewlearn reproduce --scheduler``. The one thing Dask cannot know is how many
 threads torch should use inside a task; :func:`torch_threads_for_task` sets
-that. ``distributed`` is imported only when asked for, so the package works
-without it (``pip install "sewlearn[distributed]"`` adds it).
+that, and the estimators' ``n_threads="auto"`` uses the same rule
+(:func:`auto_torch_threads`) outside Dask. ``distributed`` is imported only
+when asked for, so the package works without it (``pip install
+"sewlearn[distributed]"`` adds it).
 """
 
 from contextlib import contextmanager
 
 import torch
 
-__all__ = ["dask_worker_nthreads", "torch_threads_for_task"]
+__all__ = [
+    "AUTO_MIN_WORK",
+    "auto_torch_threads",
+    "dask_worker_nthreads",
+    "torch_threads_for_task",
+]
+
+#: Multiply-adds of one forward pass (rows times the network's weights) from
+#: which ``n_threads="auto"`` leaves torch's threads as they are; below it, one
+#: thread (docs/scaling.rst, "Torch threads in fit and predict": measured on
+#: the paper's network with benchmarks/bench_threads.py).
+AUTO_MIN_WORK = 2**30
 
 
 def dask_worker_nthreads():
@@ -42,8 +55,51 @@ def dask_worker_nthreads():
     return int(nthreads) if nthreads else None
 
 
+def auto_torch_threads(work=None):
+    """The torch threads that ``n_threads="auto"`` gives a fit or a prediction.
+
+    One thread inside a Dask worker (each task owns one core, see
+    :func:`torch_threads_for_task`) and for passes smaller than
+    :data:`AUTO_MIN_WORK` multiply-adds; for larger ones, torch's setting as
+    it is (by default one thread per core).
+
+    Why: a pass through a small network, or a large one on a small batch,
+    takes well under a millisecond per operation, and torch's intra-op threads
+    then cost more in synchronisation than they save. On a quiet 2-core
+    machine one thread was as fast as two up to batches of 256 rows of the
+    paper's network, and when another busy process shared the cores two
+    threads were several times slower than one (docs/scaling.rst). Large
+    passes (``predict`` on thousands of rows, training batches of thousands)
+    keep the threads, which there pay for themselves.
+
+    Parameters
+    ----------
+    work : int or None, default=None
+        Multiply-adds of one forward pass, about: rows per pass times the
+        number of weights of the network. None counts as small.
+
+    Returns
+    -------
+    n_threads : int or None
+        1, or None for "leave torch's setting as it is".
+
+    Examples
+    --------
+    >>> from sewlearn._parallel import AUTO_MIN_WORK, auto_torch_threads
+    >>> auto_torch_threads(32 * 550_000)  # the paper's network, a batch of 32
+    1
+    >>> auto_torch_threads(AUTO_MIN_WORK) is None  # outside a Dask worker
+    True
+    """
+    if dask_worker_nthreads() is not None:
+        return 1
+    if work is None or work < AUTO_MIN_WORK:
+        return 1
+    return None
+
+
 @contextmanager
-def torch_threads_for_task(n_threads=None):
+def torch_threads_for_task(n_threads=None, *, work=None):
     """Limit torch's intra-op threads while a Dask task runs; restore them after.
 
     Inside a Dask worker, torch uses ``n_threads`` threads for the duration
@@ -67,9 +123,12 @@ def torch_threads_for_task(n_threads=None):
 
     Parameters
     ----------
-    n_threads : int or None, default=None
+    n_threads : int, "auto" or None, default=None
         Threads for torch in the block. None: one per task inside a Dask
-        worker, no change outside one.
+        worker, no change outside one. "auto": :func:`auto_torch_threads`
+        of ``work`` (one inside a Dask worker, also).
+    work : int or None, default=None
+        Multiply-adds of one forward pass in the block, for ``"auto"``.
 
     Yields
     ------
@@ -89,7 +148,12 @@ def torch_threads_for_task(n_threads=None):
     1
     >>> torch.get_num_threads() == before
     True
+    >>> with torch_threads_for_task("auto", work=1000) as n:  # a small pass
+    ...     n
+    1
     """
+    if isinstance(n_threads, str) and n_threads == "auto":
+        n_threads = auto_torch_threads(work)
     if n_threads is None and dask_worker_nthreads() is not None:
         # A worker's k threads run k tasks at once on its k cores: one each.
         n_threads = 1

@@ -87,11 +87,11 @@ def test_fit_leaves_global_torch_rng_alone(small_data, tiny, estimator):
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_same_seed_same_weights_whatever_the_thread_count(small_data, tiny, estimator):
     before = torch.get_num_threads()
-    try:
+    try:  # n_threads=None: the fits run with torch's setting
         torch.set_num_threads(1)
-        a = _fit(tiny(estimator), small_data)
+        a = _fit(tiny(estimator, n_threads=None), small_data)
         torch.set_num_threads(2)
-        b = _fit(tiny(estimator), small_data)
+        b = _fit(tiny(estimator, n_threads=None), small_data)
     finally:
         torch.set_num_threads(before)
     for pa, pb in zip(a.module_.parameters(), b.module_.parameters()):
