@@ -89,8 +89,13 @@ def bare_epoch(X, Xs, y, batch_size, device, seed):
 
 def sew_epoch(X, Xs, y, batch_size, device, seed):
     """One epoch of SEWRegressor.fit with the same settings; returns (s, model)."""
+    # n_threads=None: the threads of --threads, as the bare loop's.
     sew = SEWRegressor(
-        batch_size=batch_size, max_epochs=1, device=device, random_state=seed
+        batch_size=batch_size,
+        max_epochs=1,
+        device=device,
+        n_threads=None,
+        random_state=seed,
     )
     _sync(device)
     start = time.perf_counter()
