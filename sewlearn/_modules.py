@@ -155,11 +155,13 @@ class SEWModule(nn.Module):
         With ``alignment="ey"``: the width K of the linear projections of the
         weak and strong codes that the Eckart-Young loss aligns (one pair per
         strong modality). Training-only, like the rest of the strong side.
-    build_teacher : bool, default=False
-        Whether the joint teacher exists: a head of ``R``'s kind of MLP on the
-        strong codes ``S_E(X_strong)`` (side by side with several strong
-        modalities), whose outputs the weak head imitates (``L_kd``).
-        Training-only; it needs ``build_strong_encoder``.
+    build_teacher : {False, "both", "strong"}, default=False
+        Whether the joint teacher exists, and what it sees: a head of ``R``'s
+        kind of MLP on the strong codes ``S_E(X_strong)`` (side by side with
+        several strong modalities), with "both" also on the weak code
+        ``W_E(X)``, detached (no gradient of the teacher reaches ``W_E``).
+        The weak head imitates its outputs (``L_kd``). Training-only; it
+        needs ``build_strong_encoder``.
     """
 
     def __init__(
@@ -201,10 +203,10 @@ class SEWModule(nn.Module):
             }
         )
         # Built last: the other blocks' initial weights do not depend on it.
+        self.teacher_view = build_teacher
+        n_codes = len(n_strong) + (build_teacher == "both")
         self.teacher = (
-            make_head(
-                "mlp", latent_dim * len(n_strong), head_hidden, n_outputs, activation
-            )
+            make_head("mlp", latent_dim * n_codes, head_hidden, n_outputs, activation)
             if build_teacher
             else None
         )
@@ -241,6 +243,8 @@ class SEWModule(nn.Module):
             out["teacher_target"] = teacher
         if self.teacher is not None:
             codes = [out["strong"][name]["strong_code"] for name in self.strong]
+            if self.teacher_view == "both":
+                codes.append(weak_code.detach())
             out["teacher_pred"] = self.teacher(torch.cat(codes, dim=1))
         return out
 

@@ -10,7 +10,9 @@ from types import MappingProxyType
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -39,6 +41,9 @@ from .exceptions import AlignmentSaturationWarning, WeakTeacherWarning
 from .metrics import _check_every_output_labeled, _labeled_r2_score
 
 __all__ = ["PAPER_TRAINING", "SEWClassifier", "SEWRegressor"]
+
+# The ridge penalties that teacher="linear" chooses from (RidgeCV), regression.
+LINEAR_TEACHER_ALPHAS = np.logspace(-1, 5, 13)
 
 #: The paper's training recipe (section 4.3): SGD with momentum 0.7, learning
 #: rate 0.001, batches of 32 (and weight decay 1e-4), for
@@ -202,26 +207,36 @@ _PARAMETERS_DOC = (
         loss, bit for bit, and fits no teacher. Needs ``X_strong``; without
         it the fit is uni-modal and the term is ignored. See the user guide,
         "Which transfer to use", for measurements.
-    teacher : "joint", estimator or None, default="joint"
-        The teacher of ``L_kd`` (used when ``distillation > 0``). "joint": a
-        head of ``R``'s MLP shape on the strong codes ``S_E(X_strong)`` (side
-        by side, with several strong modalities), trained in the same
-        network on the labeled rows with ``L_pr``'s loss, weight 1
-        (``teacher_loss`` in ``history_``). Its gradient reaches ``S_E``,
-        which it makes predictive, never ``W_E``; ``L_kd`` takes its outputs
-        detached, so that the weak side imitates and the teacher is not
-        pulled towards the student. An estimator (any scikit-learn regressor,
-        or a classifier with ``predict_proba``): cloned and fitted on the
-        fully labeled rows of ``X`` and ``X_strong`` side by side (a dict or
-        list of strong views in its order; select columns with a
-        :class:`~sklearn.compose.ColumnTransformer` in a Pipeline), out of
-        fold on them (``teacher_cv``), so that imitation does not copy
-        their labels, and once on all of them for the other rows. Its
-        parameters are searchable as ``teacher__<name>``. None: what
-        :func:`~sewlearn.load_model` gives for a teacher estimator, which the
-        pickle-free format does not store; it cannot be fitted with
-        ``distillation > 0``. Both teachers are training-only, dropped with
-        the strong side.
+    teacher : {"linear", "joint"}, estimator or None, default="linear"
+        The teacher of ``L_kd`` (used when ``distillation > 0``).
+
+        - "linear": a linear model on ``X`` and ``X_strong`` side by side,
+          standardised: :class:`~sklearn.linear_model.RidgeCV` (regressor)
+          or :class:`~sklearn.linear_model.LogisticRegression` (classifier),
+          cross-fitted and guarded as an estimator below. The default: on
+          the negative control of the user guide ("Which transfer to use")
+          it did no harm where the joint teacher did.
+        - An estimator (any scikit-learn regressor, or a classifier with
+          ``predict_proba``): cloned and fitted on the fully labeled rows of
+          ``X`` and ``X_strong`` side by side (a dict or list of strong views
+          in its order; select columns with a
+          :class:`~sklearn.compose.ColumnTransformer` in a Pipeline), out of
+          fold on them (``teacher_cv``), so that imitation does not copy
+          their labels, and once on all of them for the other rows. Its
+          parameters are searchable as ``teacher__<name>``.
+        - "joint": a head of ``R``'s MLP shape on the strong codes
+          ``S_E(X_strong)`` and the weak code ``W_E(X)`` (detached), trained
+          in the same network on the labeled rows with ``L_pr``'s loss,
+          weight 1 (``teacher_loss`` in ``history_``). Its gradient reaches
+          ``S_E``, which it makes predictive, never ``W_E``; ``L_kd`` takes
+          its outputs detached, so that the weak side imitates and the
+          teacher is not pulled towards the student. It is not cross-fitted
+          (it learns the labeled rows themselves) and has no guard.
+        - None: what :func:`~sewlearn.load_model` gives for a teacher
+          estimator, which the pickle-free format does not store; it cannot
+          be fitted with ``distillation > 0``.
+
+        Every teacher is training-only, dropped with the strong side.
     teacher_cv : int, cross-validation generator or iterable, default=5
         The out-of-fold splits of an estimator ``teacher``, as ``cv`` of
         :class:`DistilledRegressor`: an int is a (Stratified)KFold, or with
@@ -316,7 +331,11 @@ class _BaseSEW(BaseTorchEstimator):
         "n_cca_components": [Interval(Integral, 1, None, closed="left"), None],
         "alignment": [StrOptions(set(ALIGNMENTS))],
         "distillation": [Interval(Real, 0, None, closed="left")],
-        "teacher": [StrOptions({"joint"}), HasMethods(["fit", "predict"]), None],
+        "teacher": [
+            StrOptions({"linear", "joint"}),
+            HasMethods(["fit", "predict"]),
+            None,
+        ],
         "teacher_cv": ["cv_object"],
     }
 
@@ -338,7 +357,7 @@ class _BaseSEW(BaseTorchEstimator):
         r1=1e-3,
         r2=1e-3,
         distillation=0.0,
-        teacher="joint",
+        teacher="linear",
         teacher_cv=5,
         optimizer="sgd",
         lr=1e-3,
@@ -469,7 +488,9 @@ class _BaseSEW(BaseTorchEstimator):
 
         Only ``L_tr`` (alpha) and ``L_al`` (gamma) reach ``W_E``; with both
         weights 0 the strong auto-encoder cannot change the deployed blocks,
-        so it is not trained at all and the fit is the uni-modal one.
+        so it is not trained at all and the fit is the uni-modal one, or,
+        with ``distillation``, ``L_pr + L_kd`` (the auto-encoder then only
+        serves a joint teacher, which reads ``S_E``'s code).
         """
         if not has_strong or (
             self.alpha == 0 and self.gamma == 0 and self.distillation == 0
@@ -477,7 +498,13 @@ class _BaseSEW(BaseTorchEstimator):
             return ("prediction_loss",)
         weights = {
             "translation_loss": self.alpha,
-            "reconstruction_loss": self.beta,
+            "reconstruction_loss": (
+                self.beta
+                if self.alpha
+                or self.gamma
+                or (self.distillation and self._joint_teacher)
+                else 0.0
+            ),
             "alignment_loss": self.gamma,
             "prediction_loss": 1.0,
             # The output-level transfer: the joint teacher's own loss, L_kd.
@@ -489,6 +516,9 @@ class _BaseSEW(BaseTorchEstimator):
             for name in (*COMPONENTS, *DISTILLATION_COMPONENTS)
             if weights[name] > 0
         )
+
+    # What the joint teacher sees: "both" codes, or the "strong" ones alone.
+    _joint_view = "both"
 
     @property
     def _joint_teacher(self):
@@ -553,7 +583,7 @@ class _BaseSEW(BaseTorchEstimator):
                 if self.alignment == "ey" and "alignment_loss" in parts
                 else None
             ),
-            build_teacher="teacher_loss" in parts,
+            build_teacher=("teacher_loss" in parts) and self._joint_view,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -701,6 +731,14 @@ class _BaseSEW(BaseTorchEstimator):
         teacher is no better.
         """
         classifier = isinstance(self, ClassifierMixin)
+        estimator = self.teacher
+        if isinstance(estimator, str):  # "linear"
+            estimator = make_pipeline(
+                StandardScaler(),
+                LogisticRegression(max_iter=2000)
+                if classifier
+                else RidgeCV(alphas=LINEAR_TEACHER_ALPHAS),
+            )
         full = y >= 0 if classifier else ~np.isnan(y).any(axis=1)
         lab = np.flatnonzero(full)
         y_lab = y[lab] if classifier else y[lab].astype(np.float64)
@@ -729,8 +767,8 @@ class _BaseSEW(BaseTorchEstimator):
                 return float(r2_score(y_lab, fold_outputs.reshape(y_lab.shape)))
 
         T_lab = _safe_indexing(X_teacher, lab)
-        oof = cross_fit(self.teacher, T_lab, y_lab, splits, {}, outputs)
-        weak = cross_fit(self.teacher, X[lab], y_lab, splits, {}, outputs)
+        oof = cross_fit(estimator, T_lab, y_lab, splits, {}, outputs)
+        weak = cross_fit(estimator, X[lab], y_lab, splits, {}, outputs)
         self.teacher_score_, self.weak_score_ = score(oof), score(weak)
         if self.teacher_score_ <= self.weak_score_:
             warnings.warn(
@@ -742,7 +780,7 @@ class _BaseSEW(BaseTorchEstimator):
                 WeakTeacherWarning,
                 stacklevel=_caller_stacklevel() + 1,
             )
-        teacher = clone(self.teacher).fit(T_lab, y_lab)
+        teacher = clone(estimator).fit(T_lab, y_lab)
         rest = np.flatnonzero(~full)
         targets = np.zeros((len(X), self._n_head), dtype=np.float64)
         targets[lab] = oof.reshape(len(lab), -1)

@@ -8,14 +8,17 @@ import numpy as np
 import pytest
 import torch
 from sklearn.dummy import DummyRegressor
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
 from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sewlearn import SEWClassifier, SEWRegressor, export_model, load_model
 from sewlearn._losses import SEWLoss, distillation_loss
 from sewlearn._modules import SEWModule
+from sewlearn._sew import LINEAR_TEACHER_ALPHAS as ALPHAS
 from sewlearn.exceptions import WeakTeacherWarning
 
 
@@ -32,7 +35,7 @@ def _weights(model):
     return {k: v.clone() for k, v in model.module_.state_dict().items()}
 
 
-@pytest.mark.parametrize("teacher", ["joint", Ridge()])
+@pytest.mark.parametrize("teacher", ["linear", "joint", Ridge()])
 def test_zero_distillation_is_the_paper_loss_bit_for_bit(tiny, semi, teacher):
     X, X_strong, _, y_semi = semi
     paper = tiny(SEWRegressor).fit(X, y_semi, X_strong=X_strong)
@@ -48,7 +51,8 @@ def test_zero_distillation_is_the_paper_loss_bit_for_bit(tiny, semi, teacher):
 
 def test_joint_teacher_trains_and_is_dropped(tiny, semi):
     X, X_strong, _, y_semi = semi
-    model = tiny(SEWRegressor, distillation=1.0).fit(X, y_semi, X_strong=X_strong)
+    model = tiny(SEWRegressor, distillation=1.0, teacher="joint")
+    model.fit(X, y_semi, X_strong=X_strong)
     last = model.history_[-1]
     assert last["train_teacher_loss"] > 0 and last["train_distillation_loss"] > 0
     # eq. 9 plus the teacher's own loss plus distillation * L_kd.
@@ -78,7 +82,7 @@ def test_joint_teacher_gradients_reach_the_strong_side_only():
         build_translator=False,
         build_strong_encoder=True,
         build_strong_decoder=False,
-        build_teacher=True,
+        build_teacher="both",
     )
     loss = SEWLoss(alpha=0.0, beta=0.0, gamma=0.0, distillation=1.0)
     out = module(weak=torch.randn(16, 5), strong=torch.randn(16, 3))
@@ -101,6 +105,28 @@ def test_joint_teacher_gradients_reach_the_strong_side_only():
     kd = grads("distillation_loss")
     assert kd["weak_encoder"] > 0 and kd["regressor"] > 0
     assert kd["strong"] == 0 and kd["teacher"] == 0  # the target is detached
+
+
+@pytest.mark.parametrize(
+    ("estimator", "teacher"),
+    [
+        (SEWRegressor, make_pipeline(StandardScaler(), RidgeCV(alphas=ALPHAS))),
+        (SEWClassifier, make_pipeline(StandardScaler(), LogisticRegression())),
+    ],
+)
+def test_linear_teacher_is_the_default(tiny, two_view_data, estimator, teacher):
+    """teacher="linear" is the scaled linear model on both views, guarded."""
+    X, X_strong, y = two_view_data
+    if estimator is SEWClassifier:
+        y = (y > np.median(y)).astype(int)
+    model = tiny(estimator, distillation=1.0).fit(X, y, X_strong=X_strong)
+    explicit = tiny(estimator, distillation=1.0, teacher=teacher)
+    explicit.fit(X, y, X_strong=X_strong)
+    assert model.get_params()["teacher"] == "linear"
+    assert model.teacher_score_ == pytest.approx(explicit.teacher_score_)
+    assert model.weak_score_ == pytest.approx(explicit.weak_score_)
+    np.testing.assert_array_equal(model.predict(X), explicit.predict(X))
+    assert model.teacher_score_ > model.weak_score_  # the strong view helps
 
 
 def test_distillation_term_covers_every_row():
@@ -192,7 +218,8 @@ def test_classifier_with_given_and_joint_teachers(tiny, two_view_data):
     given.fit(X, semi, X_strong=X_strong)
     assert 0.5 < given.teacher_score_ <= 1.0
     assert given.history_[-1]["train_distillation_loss"] >= 0
-    joint = tiny(SEWClassifier, distillation=1.0).fit(X, semi, X_strong=X_strong)
+    joint = tiny(SEWClassifier, distillation=1.0, teacher="joint")
+    joint.fit(X, semi, X_strong=X_strong)
     assert joint.history_[-1]["train_teacher_loss"] > 0
     for model in (given, joint):
         proba = model.predict_proba(X)
@@ -213,7 +240,8 @@ def test_sequence_model_and_several_strong_views(tiny, semi):
     assert np.isfinite(seq.predict(X, groups=groups)).all()
     assert seq.teacher_score_ is not None
     views = {"audio": X_strong, "ecg": X_strong[:, :2]}
-    joint = tiny(SEWRegressor, distillation=1.0).fit(X, y_semi, X_strong=views)
+    joint = tiny(SEWRegressor, distillation=1.0, teacher="joint")
+    joint.fit(X, y_semi, X_strong=views)
     assert joint.history_[-1]["train_teacher_loss"] > 0
     with pytest.raises(ValueError, match="other than 'weak' and 'teacher'"):
         tiny(SEWRegressor).fit(X, y_semi, X_strong={"teacher": X_strong})
