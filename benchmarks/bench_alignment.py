@@ -34,7 +34,7 @@ import torch
 from bench_unlabeled import digits_views
 
 from sewlearn import SEWClassifier, __version__, ccc_score, paired_gain
-from sewlearn._reproduce import CASES, PRESETS, built_in_data, make_model
+from sewlearn.experiments import CASES, PRESETS, built_in_data, make_model
 
 ALIGNMENTS = ("cca", "ey")
 

@@ -26,7 +26,7 @@ import statistics
 import time
 
 from sewlearn import paired_gain
-from sewlearn._reproduce import CASES, PRESETS, built_in_data, evaluate, make_model
+from sewlearn.experiments import CASES, PRESETS, built_in_data, evaluate, make_model
 
 
 def main():

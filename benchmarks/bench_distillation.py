@@ -245,7 +245,7 @@ def digits_task(negative=False):
 
 def recola_task(case):
     """The RECOLA-like comparison for ``case`` (target, weak, strong)."""
-    from sewlearn._reproduce import PRESETS, built_in_data, make_model
+    from sewlearn.experiments import PRESETS, built_in_data, make_model
 
     settings = dict(PRESETS["quick"])
     data = built_in_data(settings)
@@ -356,7 +356,7 @@ def main():
             [(n, compare(task, args.seeds, n, args.methods))],
         )
     if args.data in ("recola", "all"):
-        from sewlearn._reproduce import CASES
+        from sewlearn.experiments import CASES
 
         for case, title in (
             (CASES[0], "RECOLA-like, arousal: video_geometric (+audio), CCC on dev"),

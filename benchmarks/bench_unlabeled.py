@@ -101,7 +101,7 @@ def run(n_labels, seeds, data):
 
 
 def run_recola(n_recordings, seeds, case):
-    from sewlearn._reproduce import PRESETS, built_in_data, make_model
+    from sewlearn.experiments import PRESETS, built_in_data, make_model
 
     settings = dict(PRESETS["quick"])
     data = built_in_data(settings)
@@ -155,7 +155,7 @@ def main():
     start = time.perf_counter()
     lines = []
     if args.recola:
-        from sewlearn._reproduce import CASES
+        from sewlearn.experiments import CASES
 
         runs = [
             (f"{n} rec., {c[0]}: {c[1]}(+{c[2]})", run_recola(n, args.seeds, c))

@@ -18,8 +18,8 @@ from sewlearn import (
     export_model,
     load_model,
 )
-from sewlearn._reproduce import PRESETS, make_sew
 from sewlearn.exceptions import AlignmentSaturationWarning
+from sewlearn.experiments import PRESETS, make_sew
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,10 @@ import torch
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 import sewlearn._reproduce as reproduce
+import sewlearn.experiments as experiments
 from sewlearn import DeepCCA, SEWClassifier, SEWRegressor
 from sewlearn._parallel import dask_worker_nthreads, torch_threads_for_task
+from sewlearn.datasets import make_recola_like
 
 CV = KFold(3, shuffle=True, random_state=0)
 
@@ -201,7 +203,8 @@ def _fail_in_worker(name, marker=None):
     """In each worker: make the run called ``name`` raise (once, with a marker)."""
     import pathlib
 
-    import sewlearn._reproduce as module
+    # Tasks travel to the workers by reference to run_task's own module.
+    import sewlearn.experiments._studies as module
 
     original = module.run_task
 
@@ -219,7 +222,7 @@ def _fail_in_worker(name, marker=None):
 
 
 def _restore_in_worker():
-    import sewlearn._reproduce as module
+    import sewlearn.experiments._studies as module
 
     module.run_task = getattr(module.run_task, "original", module.run_task)
 
@@ -249,20 +252,20 @@ def test_a_transient_failure_is_retried(client, tmp_path, capsys):
         client.run(_restore_in_worker)
     assert marker.exists()  # it did fail once, and Dask ran it again
     n_fits = (
-        len(reproduce.MODALITIES) * len(reproduce.TARGETS)
-        + len(reproduce.CASES) * len(reproduce.VARIANTS) * 2
+        len(experiments.MODALITIES) * len(experiments.TARGETS)
+        + len(experiments.CASES) * len(experiments.VARIANTS) * 2
     )
     assert len(result["fit_seconds"]) == n_fits
     assert "as Dask tasks on 2 worker(s)" in (tmp_path / "results.md").read_text()
 
 
 def test_task_names_are_unique_and_readable():
-    settings = dict(reproduce.PRESETS["quick"])
-    data = reproduce.make_recola_like(
+    settings = dict(experiments.PRESETS["quick"])
+    data = make_recola_like(
         n_recordings=2, n_frames=50, partitions=("train", "dev"), random_state=0
     )
-    data = dict.fromkeys(reproduce.TARGETS, data)
-    tasks = reproduce.plan(data, settings, [0, 1], budgets=[1, 2])
+    data = dict.fromkeys(experiments.TARGETS, data)
+    tasks = experiments.plan(data, settings, [0, 1], budgets=[1, 2])
     names = [t.name for t in tasks]
     assert len(set(names)) == len(names)
     assert FAILING in names

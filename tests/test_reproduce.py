@@ -9,22 +9,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from sewlearn import ccc_score
-from sewlearn._reproduce import (
+from sewlearn._reproduce import main
+from sewlearn.datasets import make_recola_like
+from sewlearn.experiments import (
     CASES,
     PRESETS,
     TARGETS,
     TIME_CASES,
     TIME_MODELS,
     VARIANTS,
-    _equal_step_epochs,
-    main,
     make_sew,
     plan,
     run_task,
 )
-from sewlearn.datasets import make_recola_like
+from sewlearn.experiments._studies import equal_step_epochs
 
 TINY = [
     "--n-recordings",
@@ -198,7 +199,7 @@ def test_time_study_trains_sequence_models_for_equal_steps():
     X, y = rng.normal(size=(len(groups), 3)), rng.normal(size=len(groups))
     settings = dict(batch_size=32, windows_per_batch=4, max_epochs=3)
     length = 10
-    epochs = _equal_step_epochs(groups, length, settings)
+    epochs = equal_step_epochs(groups, length, settings)
     # 387 frames: 13 batches of frames an epoch; 13 + 10 + 16 = 39 windows:
     # 10 batches of windows an epoch. 3 * 13 / 10 = 3.9 epochs, rounded.
     assert epochs == 4
@@ -317,14 +318,15 @@ def test_reproduce_on_avec_folder(tmp_path):
 
 def test_a_failing_fit_names_the_run(tmp_path, monkeypatch):
     import sewlearn._reproduce as reproduce
+    import sewlearn.experiments._studies as studies
 
     def broken(weak, strong, variant, **kwargs):
         if (weak, variant) == ("video_geometric", "uni-modal"):
             raise ValueError("this fit is broken")
         return make_model(weak, strong, variant, **kwargs)
 
-    make_model = reproduce.make_model
-    monkeypatch.setattr(reproduce, "make_model", broken)
+    make_model = studies.make_model
+    monkeypatch.setattr(studies, "make_model", broken)
     args = ["reproduce", "--output", str(tmp_path), *TINY, "--no-plots"]
     with pytest.raises(reproduce.RunFailedError) as info:
         main(args)
@@ -385,6 +387,12 @@ def _tables(folder):
         ),
         (["--avec-root", "/nonexistent/avec"], "--avec-root /nonexistent/avec is not"),
         (["--worker-timeout", "0"], "--worker-timeout must be > 0, got 0.0"),
+        (["--random-state", "1", "1"], "--random-state: each draw once, got [1, 1]"),
+        (
+            ["--avec-root", "/nonexistent", "--random-state", "0", "1"],
+            "--random-state with several values draws the built-in data several "
+            "times; the AVEC 2016 features are one data set: use --seeds",
+        ),
     ],
 )
 def test_bad_arguments_stop_before_any_fit(
@@ -578,7 +586,8 @@ def test_sigint_exits_130_and_writes_no_results(tmp_path, scheduler):
     assert sorted(p.name for p in out.iterdir()) == [".sewlearn"]
 
 
-# Issue 23: the files of reproduce, byte for byte, before and after the engine.
+# Issue 23: the restructured engine writes the files of the old _reproduce.py,
+# several draws, faults under Dask.
 
 GOLDEN = Path(__file__).parent / "data" / "reproduce_golden"
 
@@ -627,3 +636,124 @@ def test_report_equals_that_of_the_old_reproduce(tmp_path, monkeypatch):
             number = re.compile(rb"partition; \d+ s ")
             ours, golden = (number.sub(b"", text) for text in (ours, golden))
         assert ours == golden, name
+
+
+def _known_gains(task, data):
+    """SEW gains 0.03, -0.01 and 0.01 in draws 0, 1 and 2, plus 0.004 a seed.
+
+    Every other variant scores as the uni-modal network; the scores of a
+    seed differ from case to case and seed to seed (the base), not the gains.
+    """
+    draw = task.draw
+    index = task.seed - draw  # the seeds of draw d are d, d + 1, ...
+    base = 0.40 + 0.01 * index + 0.002 * draw + 0.001 * len(task.weak)
+    gain = 0.0
+    if task.variant == "SEW":
+        gain = {0: 0.03, 1: -0.01, 2: 0.01}[draw] + 0.004 * index
+    # Predictions for the traces figure: a constant, as long as dev.
+    n_dev = np.sum(data[draw][task.target].partition == "dev")
+    y_pred = np.full(n_dev, base + gain) if task.keep_prediction else None
+    result = dict(ccc=base + gain, acc=0.7, y_pred=y_pred, seconds=0.0)
+    if task.model == TIME_MODELS[2]:
+        result.update(
+            ccc_post=base + gain,
+            acc_post=0.7,
+            y_post=y_pred,
+            delay_s=0.0,
+            window_s=0.04,
+        )
+    return result
+
+
+def test_several_draws_report_per_draw_and_pooled_gains(tmp_path, monkeypatch):
+    import sewlearn._reproduce as reproduce
+
+    monkeypatch.setattr(reproduce, "run_task", _known_gains)
+    args = ["reproduce", "--output", str(tmp_path), *FAKE, "--random-state"]
+    args[args.index("--seeds") + 1] = "2"
+    args.remove("--no-plots")
+    assert main([*args, "0", "1", "2"]) == 0
+
+    def rows(name):
+        with open(tmp_path / name, newline="") as f:
+            return list(csv.DictReader(f))
+
+    # The gains the function above gives: per draw over 2 seeds, pooled
+    # over the 6 (draw, seed) pairs, a t interval with 5 degrees of freedom.
+    per_draw = {"0": [0.030, 0.034], "1": [-0.010, -0.006], "2": [0.010, 0.014]}
+    pooled = [g for gains in per_draw.values() for g in gains]
+    half = stats.t.ppf(0.975, 5) * np.std(pooled, ddof=1) / np.sqrt(6)
+    expected = {
+        **{d: (np.mean(g), sum(x > 0 for x in g), 2) for d, g in per_draw.items()},
+        "pooled": (np.mean(pooled), 4, 6),
+    }
+    table2 = rows("table2_ablation.csv")
+    assert len(table2) == 4 * len(CASES) * len(VARIANTS)
+    for r in table2:
+        gain, wins, n = expected[r["draw"]] if r["variant"] == "SEW" else (0, 0, 0)
+        assert float(r["ccc_gain"]) == pytest.approx(gain, abs=1e-12), r
+        assert int(r["ccc_wins"]) == wins
+        if r["variant"] == "SEW":
+            assert int(r["n_seeds"]) == n
+        if r["variant"] == "SEW" and r["draw"] == "pooled":
+            assert float(r["ccc_gain_low"]) == pytest.approx(np.mean(pooled) - half)
+            assert float(r["ccc_gain_high"]) == pytest.approx(np.mean(pooled) + half)
+    assert np.mean(pooled) == pytest.approx(0.012)
+    # The label budget's SEW rows (both labeled and with unlabeled rows) too.
+    budget = rows("label_budget.csv")
+    for r in budget:
+        if r["method"] != "uni-modal":
+            gain, wins, n = expected[r["draw"]]
+            assert float(r["ccc_gain"]) == pytest.approx(gain, abs=1e-12)
+            assert (int(r["ccc_wins"]), int(r["n_seeds"])) == (wins, n)
+    time_rows = rows("time_models.csv")
+    assert {r["draw"] for r in time_rows} == {"0", "1", "2", "pooled"}
+    for r in time_rows:
+        if r["method"] == "SEW":
+            assert float(r["sew_gain"]) == pytest.approx(expected[r["draw"]][0])
+    # Table 1: each draw's own, with its own "stronger" modality.
+    assert [r["draw"] for r in rows("table1_unimodal.csv")] == [
+        d for d in "012" for _ in range(6)
+    ]
+
+    if (tmp_path / "traces.png").exists():  # matplotlib installed
+        # The pooled Table 2 and label budget; the first draw's traces.
+        assert (tmp_path / "table2_ccc.png").exists()
+        assert (tmp_path / "label_budget.png").exists()
+    report = (tmp_path / "results.md").read_text()
+    assert "random_state=0, 1, 2: 3 draws" in report.splitlines()[0]
+    assert "| SEW | 1 | -0.008 [-0.033, +0.017] 0/2" in report
+    low, high = np.mean(pooled) - half, np.mean(pooled) + half
+    assert f"| SEW | pooled | +0.012 [{low:+.3f}, {high:+.3f}] 4/6 (+0.083) |" in (
+        report
+    )
+    assert (
+        "Pooled rows: Student's t over all 3 × 2 = 6 paired differences, one per "
+        "(draw, seed) pair (5 degree(s) of freedom, t = 2.6)"
+    ) in report
+
+
+def test_a_draw_of_several_is_the_run_of_that_draw_alone(plain_run, tmp_path, capsys):
+    """--random-state 0 1 reuses the fits of a run of draw 0 and adds draw 1."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(plain_run, out)
+    result = main(
+        ["reproduce", "--output", str(out), *PLAIN, "--random-state", "0", "1"]
+    )
+    assert result == 0
+    n_fits = 6 + len(CASES) * len(VARIANTS) * 2
+    assert f"Reused {n_fits} of {2 * n_fits} fits" in capsys.readouterr().err
+    with open(out / "table2_ablation.csv", newline="") as f:
+        several = list(csv.DictReader(f))
+    with open(plain_run / "table2_ablation.csv", newline="") as f:
+        alone = list(csv.DictReader(f))
+    assert [{k: v for k, v in r.items() if k != "draw"} for r in several[:30]] == alone
+    assert {r["draw"] for r in several} == {"0", "1", "pooled"}
+    # Pooled over the (draw, seed) pairs: its mean is the mean of the draws'.
+    by = {(r["draw"], r["case"], r["variant"]): float(r["ccc_gain"]) for r in several}
+    for (draw, case, variant), gain in by.items():
+        if draw == "pooled":
+            mean = (by["0", case, variant] + by["1", case, variant]) / 2
+            assert gain == pytest.approx(mean)

@@ -32,10 +32,10 @@ from sewlearn._parallel import torch_threads_for_task
 from sewlearn.exceptions import AlignmentSaturationWarning
 
 from ._errors import TaskFailedError, UsageError
-from ._executor import connect, execute
 from ._output import check_output, publish, staging
 from ._report import format_gain, gain_columns, interval_note, write_csv
 from ._store import TaskStore, fingerprint
+from ._study import run_study
 
 # Method name -> the SEW parameters it changes (eq. 9's loss weights, the
 # alignment objective); None: the uni-modal network (no X_strong).
@@ -425,40 +425,20 @@ def compare(
     ]
     # The weak view alone *is* the uni-modal method: one fit for both.
     tasks = [t for t in tasks if t.method != "view:weak"]
-    client, close = (
-        connect(scheduler, worker_timeout=worker_timeout)
-        if scheduler is not None
-        else (None, lambda: None)
-    )
     store = TaskStore(output, fresh=fresh)
     print_ = fingerprint(data)
-    keys = [store.key(t, print_) for t in tasks]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), desc="fits", file=sys.stderr)
-    try:
-        results, reused = execute(
-            tasks,
-            keys,
-            run_compare_task,
-            data,
-            store=store,
-            client=client,
-            bar=bar,
-            error=CompareFailedError,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
-        close()
-    if reused:
-        print(
-            f"Reused {reused} of {len(tasks)} fits stored in {store.path} "
-            "(--fresh runs them again).",
-            file=sys.stderr,
-        )
+    done = run_study(
+        tasks,
+        run_compare_task,
+        data,
+        store=store,
+        keys=[store.key(t, print_) for t in tasks],
+        scheduler=scheduler,
+        worker_timeout=worker_timeout,
+        error=CompareFailedError,
+        progress=progress,
+    )
+    results, reused = done.results, done.reused
 
     scores = {}
     for t, r in zip(tasks, results):

@@ -46,6 +46,28 @@ def interval_note(n_seeds):
     )
 
 
+def pooled_interval_note(n_draws, n_seeds):
+    """How the pooled interval over ``n_draws`` draws of ``n_seeds`` seeds is made.
+
+    Examples
+    --------
+    >>> from sewlearn.experiments import pooled_interval_note
+    >>> pooled_interval_note(3, 2)[:71]
+    "Pooled rows: Student's t over all 3 × 2 = 6 paired differences, one per"
+    """
+    n = n_draws * n_seeds
+    quantile = stats.t.ppf(0.975, n - 1)
+    return (
+        f"Pooled rows: Student's t over all {n_draws} × {n_seeds} = {n} paired "
+        f"differences, one per (draw, seed) pair ({n - 1} degree(s) of freedom, "
+        f"t = {quantile:.1f}), as if they were independent. The spread between "
+        "draws and between seeds is taken together: when the gain changes with "
+        "the draw (per-draw rows that disagree), the pooled interval is too "
+        f"narrow for the mean over draws of the data, of which this run saw "
+        f"{n_draws}, not {n}; read the per-draw rows first."
+    )
+
+
 def write_csv(path, rows):
     """``rows`` (dicts with the same keys) as a CSV file with a header; ``path``."""
     with open(path, "w", newline="", encoding="utf-8") as f:
