@@ -757,3 +757,77 @@ def test_a_draw_of_several_is_the_run_of_that_draw_alone(plain_run, tmp_path, ca
         if draw == "pooled":
             mean = (by["0", case, variant] + by["1", case, variant]) / 2
             assert gain == pytest.approx(mean)
+
+
+def _kill_a_worker_mid_run(command, env, out, after_fits):
+    """Run ``command``; once ``after_fits`` fits are stored, SIGKILL a Dask worker.
+
+    Returns the finished process, its standard error and the number of fits
+    stored when the worker was killed.
+    """
+    import os
+    import signal
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
+    tasks = out / ".sewlearn" / "tasks"
+    deadline = time.monotonic() + 240
+    while not (tasks.is_dir() and len(list(tasks.glob("*.pkl"))) >= after_fits):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    # The worker processes: children of the command started by spawn (the
+    # nannies run in the command's own process).
+    workers = [
+        child
+        for child in psutil.Process(process.pid).children(recursive=True)
+        if "spawn_main" in " ".join(child.cmdline())
+    ]
+    assert len(workers) == 2, [w.cmdline() for w in workers]
+    stored = len(list(tasks.glob("*.pkl")))
+    os.kill(workers[0].pid, signal.SIGKILL)
+    _, err = process.communicate(timeout=300)
+    return process, err, stored
+
+
+@pytest.mark.slow
+def test_a_dask_worker_killed_mid_run(plain_run, tmp_path):
+    """SIGKILL to a worker process of a --scheduler local:2 run, in a fit.
+
+    With Dask's defaults the fit it was running goes to another worker (a
+    new one started by its nanny, or the other) and the run writes the same
+    tables. When a task may not outlive a worker (allowed-failures 0), the run
+    stops naming the fit that could not finish; the rerun resumes from the
+    fits stored, to the same tables.
+    """
+    import os
+
+    pytest.importorskip("distributed")
+    n_fits = 6 + len(CASES) * len(VARIANTS) * 2
+    for allowed, out in ((3, tmp_path / "survives"), (0, tmp_path / "fails")):
+        command = [sys.executable, "-m", "sewlearn", "reproduce", "--output", str(out)]
+        command += [*PLAIN, "--scheduler", "local:2"]
+        env = dict(
+            os.environ, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=str(allowed)
+        )
+        process, err, stored = _kill_a_worker_mid_run(command, env, out, 10)
+        assert 10 <= stored < n_fits
+        if allowed:
+            assert process.returncode == 0, err
+            assert _tables(out) == _tables(plain_run)
+            continue
+        assert process.returncode == 1
+        last = err.strip().splitlines()[-1]
+        assert last.startswith(
+            "sewlearn._reproduce.RunFailedError: sewlearn reproduce: the run '"
+        )
+        assert "' failed: KilledWorker: " in last
+        assert not (out / "results.md").exists()  # no partial tables
+        kept = len(list((out / ".sewlearn" / "tasks").glob("*.pkl")))
+        assert stored <= kept < n_fits
+        rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert rerun.returncode == 0, rerun.stderr
+        assert f"Reused {kept} of {n_fits} fits stored in" in rerun.stderr
+        assert _tables(out) == _tables(plain_run)
