@@ -25,6 +25,7 @@ import numpy as np
 
 from sewlearn import __version__
 from sewlearn.experiments import (
+    DISTILLATION_METHODS,
     LABEL_BUDGET_METHODS,
     PRESETS,
     STATE_FOLDER,
@@ -50,7 +51,7 @@ from sewlearn.experiments._studies import check_time_plan, label_budgets, task_d
 # The label-budget study's rows (sewlearn.experiments.Method); the first is
 # the baseline of every gain. A row is a Method: a variant, parameters of
 # the model, unlabeled recordings or not, or a function that builds it.
-BUDGET_METHODS = LABEL_BUDGET_METHODS
+BUDGET_METHODS = LABEL_BUDGET_METHODS + DISTILLATION_METHODS
 
 
 class RunFailedError(TaskFailedError):

@@ -16,6 +16,8 @@ from sewlearn._reproduce import main
 from sewlearn.datasets import make_recola_like
 from sewlearn.experiments import (
     CASES,
+    DISTILLATION_METHODS,
+    LABEL_BUDGET_METHODS,
     PRESETS,
     TARGETS,
     TIME_CASES,
@@ -102,10 +104,21 @@ def test_gains_are_paired_over_seeds(tiny_run):
 def test_label_budget_study(tiny_run):
     with open(tiny_run / "label_budget.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    # Two cases x budgets (1 and all = 2 recordings) x three methods.
-    assert len(rows) == 2 * 2 * 3
+    # Two cases x budgets (1 and all = 2 recordings) x the paper's three
+    # methods and the two of output-level transfer.
+    methods = [m.name for m in LABEL_BUDGET_METHODS + DISTILLATION_METHODS]
+    assert methods[3:] == ["SEW + unlabeled + L_kd", "distilled network"]
+    assert len(rows) == 2 * 2 * 5
     assert {r["labeled_recordings"] for r in rows} == {"1", "2"}
     by = {(r["case"], r["labeled_recordings"], r["method"]): r for r in rows}
+    for (case, budget, method), row in by.items():
+        assert method in methods
+        assert -1 <= float(row["ccc_mean"]) <= 1, (case, budget, method)
+        if method in methods[3:]:
+            # Paired with the uni-modal network of the same seeds.
+            base = float(by[case, budget, "uni-modal"]["ccc_mean"])
+            gain = float(row["ccc_mean"]) - base
+            assert float(row["ccc_gain"]) == pytest.approx(gain, abs=2e-3)
     for case in {r["case"] for r in rows}:
         # With every recording labeled there is nothing unlabeled: SEW itself.
         assert (
@@ -627,6 +640,8 @@ def test_report_equals_that_of_the_old_reproduce(tmp_path, monkeypatch):
     import sewlearn._reproduce as reproduce
 
     monkeypatch.setattr(reproduce, "run_task", _scores_from_name)
+    # The rows of 30dbef5; the distillation rows came after (tested below).
+    monkeypatch.setattr(reproduce, "BUDGET_METHODS", LABEL_BUDGET_METHODS)
     assert main(["reproduce", "--output", str(tmp_path), *FAKE]) == 0
     names = sorted(p.name for p in GOLDEN.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir() if p.is_file())

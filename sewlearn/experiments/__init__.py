@@ -35,6 +35,7 @@ from ._recola import (
     case_name,
     evaluate,
     load_data,
+    make_distilled,
     make_model,
     make_sew,
 )
@@ -48,6 +49,7 @@ from ._report import (
 from ._store import STATE_FOLDER, TaskStore, fingerprint
 from ._studies import (
     BUDGET_CASES,
+    DISTILLATION_METHODS,
     LABEL_BUDGET_METHODS,
     TIME_CASES,
     TIME_METHODS,
@@ -63,6 +65,7 @@ from ._tables import assemble, assemble_draws
 __all__ = [
     "BUDGET_CASES",
     "CASES",
+    "DISTILLATION_METHODS",
     "LABEL_BUDGET_METHODS",
     "MODALITIES",
     "PAPER_TABLE2_CCC",
@@ -92,6 +95,7 @@ __all__ = [
     "gain_columns",
     "interval_note",
     "load_data",
+    "make_distilled",
     "make_model",
     "make_sew",
     "paper_report",

@@ -189,6 +189,39 @@ def make_model(weak, strong, variant, *, seed, settings, device="cpu", **params)
     return make_pipeline(StandardScaler(), sew)
 
 
+def make_distilled(weak, strong, variant, *, seed, settings, device="cpu", **params):
+    """The uni-modal network of a case, distilled from a linear teacher.
+
+    A :class:`~sewlearn.DistilledRegressor` whose student is
+    ``make_model(weak, None, "uni-modal", ...)`` and whose teacher is a
+    standardised :class:`~sklearn.linear_model.RidgeCV` on both views (the
+    teacher of ``SEWRegressor(teacher="linear")``); ``variant`` is ignored.
+    The guard's ``cv`` network fits are skipped (``on_weak_teacher="ignore"``):
+    they would cost five times the row's own fit. ``params`` are
+    :class:`~sewlearn.DistilledRegressor` parameters (e.g. ``imitation``).
+
+    Examples
+    --------
+    >>> from sewlearn.experiments import PRESETS, make_distilled
+    >>> model = make_distilled("video_geometric", "audio", "SEW", seed=0,
+    ...                        settings=PRESETS["quick"])
+    >>> type(model).__name__, model.imitation
+    ('DistilledRegressor', 0.5)
+    """
+    from sklearn.linear_model import RidgeCV
+
+    from sewlearn import DistilledRegressor
+    from sewlearn._sew import LINEAR_TEACHER_ALPHAS
+
+    student = make_model(
+        weak, None, "uni-modal", seed=seed, settings=settings, device=device
+    )
+    teacher = make_pipeline(StandardScaler(), RidgeCV(alphas=LINEAR_TEACHER_ALPHAS))
+    return DistilledRegressor(
+        student, teacher, **{"on_weak_teacher": "ignore", **params}
+    )
+
+
 def strong_fit_param(model):
     """The name under which ``model.fit`` takes the strong view.
 
