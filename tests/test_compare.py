@@ -66,7 +66,7 @@ def test_classification_on_digit_halves(files, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["compare", "--weak", str(files / "left.npy")]
     args += ["--strong", str(files / "right.csv"), "--target", str(files / "digit.csv")]
-    args += ["--seeds", "2", "--methods", "sew", "no-cca", "distilled"]
+    args += ["--seeds", "2", "--methods", "sew", "no-cca", "distilled", "sew-kd"]
     args += ["--output", str(out), *TINY]
     assert main(args) == 0
     captured = capsys.readouterr()
@@ -77,7 +77,8 @@ def test_classification_on_digit_halves(files, tmp_path, capsys):
     views = _rows(out / "views.csv")
     assert [r["view"] for r in views] == ["weak (left.npy)", "strong 1 (right.csv)"]
     gains = _rows(out / "gains.csv")
-    assert [r["method"] for r in gains] == ["uni-modal", "sew", "no-cca", "distilled"]
+    methods = ["uni-modal", "sew", "no-cca", "distilled", "sew-kd"]
+    assert [r["method"] for r in gains] == methods
     # The weak view alone is the uni-modal method: the same fits.
     assert views[0]["score_mean"] == gains[0]["score_mean"]
     assert float(gains[0]["gain"]) == 0 and gains[0]["wins"] == "0"
