@@ -208,35 +208,31 @@ _PARAMETERS_DOC = (
         it the fit is uni-modal and the term is ignored. See the user guide,
         "Which transfer to use", for measurements.
     teacher : {"linear", "joint"}, estimator or None, default="linear"
-        The teacher of ``L_kd`` (used when ``distillation > 0``).
-
-        - "linear": a linear model on ``X`` and ``X_strong`` side by side,
-          standardised: :class:`~sklearn.linear_model.RidgeCV` (regressor)
-          or :class:`~sklearn.linear_model.LogisticRegression` (classifier),
-          cross-fitted and guarded as an estimator below. The default: on
-          the negative control of the user guide ("Which transfer to use")
-          it did no harm where the joint teacher did.
-        - An estimator (any scikit-learn regressor, or a classifier with
-          ``predict_proba``): cloned and fitted on the fully labeled rows of
-          ``X`` and ``X_strong`` side by side (a dict or list of strong views
-          in its order; select columns with a
-          :class:`~sklearn.compose.ColumnTransformer` in a Pipeline), out of
-          fold on them (``teacher_cv``), so that imitation does not copy
-          their labels, and once on all of them for the other rows. Its
-          parameters are searchable as ``teacher__<name>``.
-        - "joint": a head of ``R``'s MLP shape on the strong codes
-          ``S_E(X_strong)`` and the weak code ``W_E(X)`` (detached), trained
-          in the same network on the labeled rows with ``L_pr``'s loss,
-          weight 1 (``teacher_loss`` in ``history_``). Its gradient reaches
-          ``S_E``, which it makes predictive, never ``W_E``; ``L_kd`` takes
-          its outputs detached, so that the weak side imitates and the
-          teacher is not pulled towards the student. It is not cross-fitted
-          (it learns the labeled rows themselves) and has no guard.
-        - None: what :func:`~sewlearn.load_model` gives for a teacher
-          estimator, which the pickle-free format does not store; it cannot
-          be fitted with ``distillation > 0``.
-
-        Every teacher is training-only, dropped with the strong side.
+        The teacher of ``L_kd`` (used when ``distillation > 0``). "linear"
+        (the default): a linear model on ``X`` and ``X_strong`` side by
+        side, standardised, :class:`~sklearn.linear_model.RidgeCV`
+        (regressor) or :class:`~sklearn.linear_model.LogisticRegression`
+        (classifier), handled as an estimator below; on the negative control
+        of the user guide ("Output transfer inside SEW") it did no harm
+        where the joint teacher did. An estimator (any scikit-learn
+        regressor, or a classifier with ``predict_proba``): cloned and
+        fitted on the fully labeled rows of ``X`` and ``X_strong`` side by
+        side (a dict or list of strong views in its order; select columns
+        with a :class:`~sklearn.compose.ColumnTransformer` in a Pipeline),
+        out of fold on them (``teacher_cv``), so that imitation does not
+        copy their labels, and once on all of them for the other rows; its
+        parameters are searchable as ``teacher__<name>``. "joint": a head of
+        ``R``'s MLP shape on the strong codes ``S_E(X_strong)`` and the weak
+        code ``W_E(X)`` (detached), trained in the same network on the
+        labeled rows with ``L_pr``'s loss, weight 1 (``teacher_loss`` in
+        ``history_``); its gradient reaches ``S_E``, which it makes
+        predictive, never ``W_E``, and ``L_kd`` takes its outputs detached,
+        so that the weak side imitates and the teacher is not pulled towards
+        the student; it is not cross-fitted (it learns the labeled rows
+        themselves) and has no guard. None: what :func:`~sewlearn.load_model`
+        gives for a teacher estimator, which the pickle-free format does not
+        store; it cannot be fitted with ``distillation > 0``. Every teacher
+        is training-only, dropped with the strong side.
     teacher_cv : int, cross-validation generator or iterable, default=5
         The out-of-fold splits of an estimator ``teacher``, as ``cv`` of
         :class:`DistilledRegressor`: an int is a (Stratified)KFold, or with
