@@ -5,15 +5,16 @@ threads for each ``fit`` and ``predict``. This benchmark measures what it is
 for, on the paper's network and the built-in RECOLA-shaped data:
 
 * **quiet**: fit time with ``n_threads=1`` and ``n_threads=2`` at batch sizes
-  32 (the paper's), 256 and 2048, and ``predict`` on all rows; the ratio
-  2 threads / 1 thread (below 1: two threads are faster);
+  32 (the paper's), 256, 2048 and 8192, and ``predict`` on 16,384 rows (one
+  chunk of ``predict``); the ratio 2 threads / 1 thread (below 1: two threads
+  are faster);
 * **busy**: the same fits while one other process keeps two threads busy (a
   torch matrix-product loop with ``torch.set_num_threads(2)``, started by this
-  script), with ``n_threads=None`` (torch's default, one thread per core: the
-  behaviour before the parameter) and with ``"auto"`` (the default now); the
-  ratio busy / quiet for each, where the quiet time is that of the same
-  thread count. Two busy processes sharing two cores would make 2x the fair
-  share; the goal of issue 23 is at most 2.5x.
+  script), with ``n_threads=1``, ``None`` (torch's default, one thread per
+  core: the behaviour before the parameter) and ``"auto"`` (the default now);
+  the ratio busy / quiet for each, where the quiet time is that of the same
+  thread count, and None / auto. Two busy processes sharing two cores would
+  make 2x the fair share; the goal of issue 23 is at most 2.5x.
 
 The estimator is ``SEWRegressor(**sewlearn.PAPER_TRAINING)`` with the batch
 size of the row; the default ``SEWRegressor()`` is the same recipe (the script
@@ -25,8 +26,8 @@ drifts of a shared machine hit both; each figure is the median over
 
 Usage::
 
-    python benchmarks/bench_threads.py            # about 5 minutes on 2 cores
-    python benchmarks/bench_threads.py --quick    # about 1 minute
+    python benchmarks/bench_threads.py            # 5-10 minutes on 2 cores
+    python benchmarks/bench_threads.py --quick    # 1-3 minutes
 """
 
 import argparse
@@ -45,8 +46,9 @@ import sewlearn
 from sewlearn import SEWRegressor
 from sewlearn.datasets import make_recola_like
 
-# Epochs per fit at each batch size: about the same time per fit.
-EPOCHS = {32: 2, 256: 4, 2048: 6}
+# Epochs per fit at each batch size: about the same time per fit (2-3 s with
+# one thread), on --rows rows, or two batches' worth where that is more.
+EPOCHS = {32: 2, 256: 4, 2048: 6, 8192: 2}
 
 BUSY = """
 import torch
@@ -150,23 +152,28 @@ def loads_text(values):
 
 
 def run(args):
-    views = data(args.rows)
+    views = {n: data(n) for n in {max(args.rows, 2 * bs) for bs in args.batch_sizes}}
+    views_of = {bs: views[max(args.rows, 2 * bs)] for bs in args.batch_sizes}
+    X_predict = data(args.predict_rows)[0]
     epochs = {
         bs: max(1, EPOCHS.get(bs, 2) // (2 if args.quick else 1))
         for bs in args.batch_sizes
     }
-    cases = [(f"fit, batch {bs}", bs) for bs in args.batch_sizes]
-    cases.append((f"predict, {len(views[0])} rows", None))
+    cases = [
+        (f"fit, batch {bs}, {len(views_of[bs][0])} rows", bs) for bs in args.batch_sizes
+    ]
+    cases.append((f"predict, {len(X_predict)} rows", None))
 
     def measure_case(bs, n_threads):
         if bs is None:
-            return time_predict(fitted, views[0], n_threads)
-        seconds, used, _ = time_fit(views, bs, epochs[bs], n_threads)
+            return time_predict(fitted, X_predict, n_threads)
+        seconds, used, _ = time_fit(views_of[bs], bs, epochs[bs], n_threads)
         return seconds, used
 
     # A model to predict with, and a warm-up of both thread counts.
-    _, _, fitted = time_fit(views, 256, 1, 1)
-    time_fit(views, 32, 1, 2)
+    small = views[min(views)]
+    _, _, fitted = time_fit(small, 256, 1, 1)
+    time_fit(small, 32, 1, 2)
 
     print("## Quiet: 2 threads / 1 thread (below 1: two are faster)\n")
     print("| case | epochs | 1 thread (s) | 2 threads (s) | 2 / 1 | load avg |")
@@ -192,22 +199,25 @@ def run(args):
             f"({args.busy_size}x{args.busy_size} products)\n"
         )
         print(
-            "| case | None (s) | None busy / quiet | auto (s) | auto threads | "
-            "auto busy / quiet | auto busy / None quiet | None / auto | load avg |"
+            "| case | 1 thread (s) | busy / quiet | None (s) | busy / quiet | "
+            "auto (s) | auto threads | busy / quiet | None / auto | load avg |"
         )
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        n_default = torch.get_num_threads()
         for name, bs in cases:
             r = paired(
-                [None, "auto"], args.repeats, lambda n, bs=bs: measure_case(bs, n)
+                [None, "auto", 1],
+                args.repeats,
+                lambda n, bs=bs: measure_case(bs, n),
             )
-            none, auto = r[None][0], r["auto"][0]
+            one, none, auto = r[1][0], r[None][0], r["auto"][0]
             auto_threads = r["auto"][1]
-            q_none = quiet[name][torch.get_num_threads()]
-            q_auto = quiet[name][auto_threads]
+            q = quiet[name]
             print(
-                f"| {name} | {none:.2f} | {none / q_none:.2f} | {auto:.2f} | "
-                f"{auto_threads} | {auto / q_auto:.2f} | {auto / q_none:.2f} | "
-                f"{none / auto:.2f} | {loads_text(r[None][2] + r['auto'][2])} |",
+                f"| {name} | {one:.2f} | {one / q[1]:.2f} | {none:.2f} | "
+                f"{none / q[n_default]:.2f} | {auto:.2f} | {auto_threads} | "
+                f"{auto / q[auto_threads]:.2f} | {none / auto:.2f} | "
+                f"{loads_text(r[None][2] + r['auto'][2] + r[1][2])} |",
                 flush=True,
             )
     finally:
@@ -219,8 +229,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rows, epochs")
     parser.add_argument("--repeats", type=int, default=None, help="default 3 (1)")
-    parser.add_argument("--rows", type=int, default=None, help="default 4096 (2048)")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256, 2048])
+    parser.add_argument(
+        "--rows", type=int, default=None, help="training rows, default 4096 (2048)"
+    )
+    parser.add_argument(
+        "--predict-rows", type=int, default=16384, help="rows given to predict"
+    )
+    parser.add_argument(
+        "--batch-sizes", type=int, nargs="+", default=[32, 256, 2048, 8192]
+    )
     parser.add_argument(
         "--busy-size", type=int, default=512, help="matrix size of the busy loop"
     )
@@ -240,6 +257,7 @@ def main():
         f"machine: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, torch {torch.__version__}, sewlearn "
         f"{sewlearn.__version__}; torch default threads {torch.get_num_threads()}; "
+        f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}; "
         f"{args.rows} rows; median of {args.repeats}; load average before: "
         f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}\n"
     )

@@ -26,7 +26,7 @@ __all__ = [
 #: which ``n_threads="auto"`` leaves torch's threads as they are; below it, one
 #: thread (docs/scaling.rst, "Torch threads in fit and predict": measured on
 #: the paper's network with benchmarks/bench_threads.py).
-AUTO_MIN_WORK = 2**30
+AUTO_MIN_WORK = 2**32
 
 
 def dask_worker_nthreads():
