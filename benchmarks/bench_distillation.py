@@ -154,6 +154,16 @@ def compare(task, seeds, n_labels, methods="all"):
                     warnings.simplefilter("ignore", WeakTeacherWarning)
                     model.fit(X, y_semi, **task["strong"](S, None))
                 add(f"{name}, {teacher} teacher", task["score"](model))
+                final = model.steps[-1][1] if hasattr(model, "steps") else model
+                if final.teacher_score_ is not None and not params:
+                    # SEW's guard: the linear teacher against itself on X.
+                    guard.setdefault("SEW teacher", []).append(final.teacher_score_)
+                    guard.setdefault("SEW teacher on weak", []).append(
+                        final.weak_score_
+                    )
+                    guard.setdefault("SEW guard fired", []).append(
+                        float(final.teacher_score_ <= final.weak_score_)
+                    )
         if methods == "sew":
             continue
         for view in VIEWS:
