@@ -222,7 +222,7 @@ class SEWModule(nn.Module):
         alignment terms over the frames of the batch's windows) read rows as
         they do frame-wise. ``teacher``: a given teacher's outputs on the
         rows, passed through as ``out["teacher_target"]`` for ``L_kd``; with
-        the joint teacher, its outputs on the strong codes are
+        the joint teacher, its outputs on the codes are
         ``out["teacher_pred"]``.
         """
         weak_code = self.weak_encoder(weak)  # m_sw

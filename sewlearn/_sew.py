@@ -679,7 +679,7 @@ class _BaseSEW(BaseTorchEstimator):
         self.teacher_score_ = self.weak_score_ = None
         if "distillation_loss" in parts and self.teacher is None:
             raise ValueError(
-                "distillation > 0 needs a teacher: 'joint' or an estimator. "
+                "distillation > 0 needs a teacher: 'linear', 'joint' or an estimator. "
                 "teacher=None is what load_model gives for a teacher estimator, "
                 "which the pickle-free format does not store; set one to refit."
             )
