@@ -4,25 +4,28 @@ The estimators' ``n_threads`` parameter (issue 23) sets torch's intra-op
 threads for each ``fit`` and ``predict``. This benchmark measures what it is
 for, on the paper's network and the built-in RECOLA-shaped data:
 
-* **quiet**: fit time with ``n_threads=1`` and ``n_threads=2`` at batch sizes
-  32 (the paper's), 256, 2048 and 8192, and ``predict`` on 16,384 rows (one
-  chunk of ``predict``); the ratio 2 threads / 1 thread (below 1: two threads
-  are faster);
-* **busy**: the same fits while one other process keeps two threads busy (a
-  torch matrix-product loop with ``torch.set_num_threads(2)``, started by this
-  script), with ``n_threads=1``, ``None`` (torch's default, one thread per
-  core: the behaviour before the parameter) and ``"auto"`` (the default now);
-  the ratio busy / quiet for each, where the quiet time is that of the same
-  thread count, and None / auto. Two busy processes sharing two cores would
-  make 2x the fair share; the goal of issue 23 is at most 2.5x.
+* **quiet**: fit time with ``n_threads=1``, ``None`` (torch's default, one
+  thread per core: the behaviour before the parameter) and ``"auto"`` (the
+  default now) at batch sizes 32 (the paper's), 256, 1024, 2048 and 8192, and
+  ``predict`` on 16,384 rows (one chunk of ``predict``); the ratio None / 1
+  (below 1: more threads are faster);
+* **busy**: each of those runs again at once beside one other process that
+  keeps two torch threads busy (a matrix-product loop with
+  ``torch.set_num_threads(2)``, started by this script and paused with
+  SIGSTOP during the quiet runs); the ratio busy / quiet of each pair, and
+  busy None / busy 1 and busy None / busy auto. Two busy processes sharing
+  two cores would make 2x the fair share; the goal of issue 23 is at most
+  2.5x.
 
 The estimator is ``SEWRegressor(**sewlearn.PAPER_TRAINING)`` with the batch
 size of the row; the default ``SEWRegressor()`` is the same recipe (the script
 checks it) and differs only by ``standardize_target``, which does not touch the
-network. Runs of the compared settings alternate within each repeat, so that
-drifts of a shared machine hit both; each figure is the median over
-``--repeats``. The 1-minute load average is printed before each measurement
-(it counts this script's own threads and the busy process too).
+network. "Quiet" means without the busy process: whatever else runs on the
+machine runs in both runs of a pair, and the order of the settings is reversed
+every other repeat, so that drifts of a shared machine hit all of them. Each
+figure is the median over ``--repeats``. The 1-minute load average is recorded
+before each run (it counts this script's own threads, and the busy process's
+in busy runs).
 
 Usage::
 
@@ -33,6 +36,7 @@ Usage::
 import argparse
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,9 +50,9 @@ import sewlearn
 from sewlearn import SEWRegressor
 from sewlearn.datasets import make_recola_like
 
-# Epochs per fit at each batch size: about the same time per fit (2-3 s with
+# Epochs per fit at each batch size: about the same time per fit (1-3 s with
 # one thread), on --rows rows, or two batches' worth where that is more.
-EPOCHS = {32: 2, 256: 4, 2048: 6, 8192: 2}
+EPOCHS = {32: 1, 256: 2, 1024: 2, 2048: 4, 8192: 2}
 
 BUSY = """
 import torch
@@ -133,22 +137,124 @@ def time_predict(model, X, n_threads):
     return seconds, used
 
 
-def paired(settings, repeats, measure):
-    """{setting: (median seconds, threads used, loads)}, runs alternated."""
-    times = {s: [] for s in settings}
-    used, loads = {}, {s: [] for s in settings}
-    for rep in range(repeats):
-        order = settings if rep % 2 == 0 else settings[::-1]
-        for s in order:
-            loads[s].append(load())
-            seconds, used[s] = measure(s)
-            times[s].append(seconds)
-    return {s: (statistics.median(times[s]), used[s], loads[s]) for s in settings}
-
-
 def loads_text(values):
-    lo, hi = min(values), max(values)
-    return f"{lo:.1f}" if abs(hi - lo) < 0.05 else f"{lo:.1f}-{hi:.1f}"
+    lo, hi = f"{min(values):.1f}", f"{max(values):.1f}"
+    return lo if lo == hi else f"{lo}-{hi}"
+
+
+def _cpu_seconds(pid=None):
+    """CPU seconds used so far: by the machine (all cores, /proc/stat), or by
+    process ``pid`` (/proc/PID/stat); None where /proc is not there."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        if pid is None:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:]]
+            return (sum(fields[:8]) - fields[3] - fields[4]) / tick  # not idle
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class OtherWork:
+    """Cores' worth of work by other processes during a block (Linux).
+
+    The machine's busy CPU time (/proc/stat) less this process's and the busy
+    process's, over the wall time: 0 on an otherwise idle machine, 1.0 when
+    other processes kept one core busy throughout. None without /proc.
+    """
+
+    def __init__(self, busy_pid):
+        self.busy_pid = busy_pid
+        self.cores = None
+
+    def __enter__(self):
+        self.start = (
+            time.perf_counter(),
+            _cpu_seconds(),
+            time.process_time(),
+            _cpu_seconds(self.busy_pid),
+        )
+        return self
+
+    def __exit__(self, *exc):
+        wall, machine, own, busy = self.start
+        if machine is None or busy is None:
+            return
+        used = (_cpu_seconds() - machine) - (time.process_time() - own)
+        used -= _cpu_seconds(self.busy_pid) - busy
+        self.cores = max(0.0, used / (time.perf_counter() - wall))
+
+
+class BusyProcess:
+    """One other process keeping ``threads`` torch threads busy, pausable.
+
+    Started once; ``pause()`` stops it (SIGSTOP) for a quiet run and
+    ``resume()`` lets it run again, so that a quiet and a busy run can follow
+    each other closely and see about the same load from the rest of the
+    machine.
+    """
+
+    def __init__(self, threads, size):
+        code = BUSY.format(threads=threads, size=size)
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+        self.process = subprocess.Popen([sys.executable, "-c", code], env=env)
+        time.sleep(3)  # import torch and start multiplying
+        self.pause()
+
+    def pause(self):
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+        time.sleep(0.5)  # its threads back on the cores
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
+
+
+def measure_pairs(settings, repeats, measure, busy):
+    """Quiet and busy runs of each setting, in pairs, settings alternated.
+
+    Returns {setting: {"quiet": [s], "busy": [s], "threads": n, "load quiet":
+    [..], "other quiet": [..], ...}} (load averages before the runs; other
+    processes' work during them, in cores, :class:`OtherWork`):
+    in each repeat every setting runs once quiet (the busy process paused)
+    and at once busy; the order of the settings is reversed every other
+    repeat, so that drifts of a shared machine hit all of them.
+    """
+    out = {
+        s: {
+            k: []
+            for k in (
+                "quiet",
+                "busy",
+                "load quiet",
+                "load busy",
+                "other quiet",
+                "other busy",
+            )
+        }
+        for s in settings
+    }
+    for rep in range(repeats):
+        for s in settings if rep % 2 == 0 else settings[::-1]:
+            for condition in ("quiet", "busy"):
+                if condition == "busy":
+                    busy.resume()
+                out[s][f"load {condition}"].append(load())
+                try:
+                    with OtherWork(busy.process.pid) as other:
+                        seconds, out[s]["threads"] = measure(s)
+                finally:
+                    busy.pause()
+                out[s][condition].append(seconds)
+                if other.cores is not None:
+                    out[s][f"other {condition}"].append(other.cores)
+    return out
 
 
 def run(args):
@@ -160,7 +266,8 @@ def run(args):
         for bs in args.batch_sizes
     }
     cases = [
-        (f"fit, batch {bs}, {len(views_of[bs][0])} rows", bs) for bs in args.batch_sizes
+        (f"fit, batch {bs}, {len(views_of[bs][0])} rows, {epochs[bs]} epoch(s)", bs)
+        for bs in args.batch_sizes
     ]
     cases.append((f"predict, {len(X_predict)} rows", None))
 
@@ -175,54 +282,74 @@ def run(args):
     _, _, fitted = time_fit(small, 256, 1, 1)
     time_fit(small, 32, 1, 2)
 
-    print("## Quiet: 2 threads / 1 thread (below 1: two are faster)\n")
-    print("| case | epochs | 1 thread (s) | 2 threads (s) | 2 / 1 | load avg |")
-    print("| --- | ---: | ---: | ---: | ---: | --- |")
-    quiet = {}
-    for name, bs in cases:
-        r = paired([1, 2], args.repeats, lambda n, bs=bs: measure_case(bs, n))
-        quiet[name] = {n: r[n][0] for n in (1, 2)}
-        print(
-            f"| {name} | {epochs.get(bs, '-')} | {r[1][0]:.2f} | {r[2][0]:.2f} | "
-            f"{r[2][0] / r[1][0]:.2f} | {loads_text(r[1][2] + r[2][2])} |",
-            flush=True,
-        )
-
-    busy = subprocess.Popen(
-        [sys.executable, "-c", BUSY.format(threads=2, size=args.busy_size)],
-        env={**os.environ, "OMP_NUM_THREADS": "2"},
-    )
+    settings = [1, None, "auto"]
+    results = {}
+    busy = BusyProcess(2, args.busy_size)
     try:
-        time.sleep(3)  # let it start and load the cores
-        print(
-            "\n## Busy: beside one process keeping 2 torch threads busy "
-            f"({args.busy_size}x{args.busy_size} products)\n"
-        )
-        print(
-            "| case | 1 thread (s) | busy / quiet | None (s) | busy / quiet | "
-            "auto (s) | auto threads | busy / quiet | None / auto | load avg |"
-        )
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-        n_default = torch.get_num_threads()
         for name, bs in cases:
-            r = paired(
-                [None, "auto", 1],
-                args.repeats,
-                lambda n, bs=bs: measure_case(bs, n),
+            results[name] = measure_pairs(
+                settings, args.repeats, lambda n, bs=bs: measure_case(bs, n), busy
             )
-            one, none, auto = r[1][0], r[None][0], r["auto"][0]
-            auto_threads = r["auto"][1]
-            q = quiet[name]
-            print(
-                f"| {name} | {one:.2f} | {one / q[1]:.2f} | {none:.2f} | "
-                f"{none / q[n_default]:.2f} | {auto:.2f} | {auto_threads} | "
-                f"{auto / q[auto_threads]:.2f} | {none / auto:.2f} | "
-                f"{loads_text(r[None][2] + r['auto'][2] + r[1][2])} |",
-                flush=True,
-            )
+            print(f"  measured: {name}", file=sys.stderr, flush=True)
     finally:
-        busy.kill()
-        busy.wait()
+        busy.close()
+
+    med = statistics.median
+
+    def context(r, condition):
+        """Load averages before, and other processes' cores during, the runs."""
+        loads = [v for k in settings for v in r[k][f"load {condition}"]]
+        other = [v for k in settings for v in r[k][f"other {condition}"]]
+        shown = (
+            f"{med(other):.2f} ({min(other):.2f}-{max(other):.2f})" if other else "-"
+        )
+        return f"{loads_text(loads)} | {shown}"
+
+    n_default = torch.get_num_threads()
+    print(
+        f"## Quiet: {n_default} threads (None, torch's default) / 1 thread "
+        "(below 1: more threads are faster)\n"
+    )
+    print(
+        "| case | 1 thread (s) | None (s) | None / 1 | auto (s) | auto threads | "
+        "load avg | other work (cores) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    for name, _ in cases:
+        r = results[name]
+        one, none = med(r[1]["quiet"]), med(r[None]["quiet"])
+        print(
+            f"| {name} | {one:.2f} | {none:.2f} | {none / one:.2f} | "
+            f"{med(r['auto']['quiet']):.2f} | {r['auto']['threads']} | "
+            f"{context(r, 'quiet')} |"
+        )
+    print(
+        "\n## Busy / quiet: the same setting beside one process keeping 2 torch "
+        f"threads busy ({args.busy_size}x{args.busy_size} products); the median "
+        "over repeats of each pair's ratio, and the busy seconds\n"
+    )
+    print(
+        "| case | 1 thread | None | auto | busy None / busy 1 | "
+        "busy None / busy auto | busy auto (s) | load avg | other work (cores) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    for name, _ in cases:
+        r = results[name]
+        ratio = {
+            s: med(b / q for b, q in zip(r[s]["busy"], r[s]["quiet"])) for s in settings
+        }
+        none_over_one = med(a / b for a, b in zip(r[None]["busy"], r[1]["busy"]))
+        none_over_auto = med(a / b for a, b in zip(r[None]["busy"], r["auto"]["busy"]))
+        print(
+            f"| {name} | {ratio[1]:.2f} | {ratio[None]:.2f} | {ratio['auto']:.2f} | "
+            f"{none_over_one:.2f} | {none_over_auto:.2f} | "
+            f"{med(r['auto']['busy']):.2f} | "
+            f"{context(r, 'busy')} |"
+        )
+    print(
+        "\nother work: cores' worth of CPU used by processes other than this "
+        "script and the busy process during the runs (median, range)"
+    )
 
 
 def main():
@@ -236,7 +363,7 @@ def main():
         "--predict-rows", type=int, default=16384, help="rows given to predict"
     )
     parser.add_argument(
-        "--batch-sizes", type=int, nargs="+", default=[32, 256, 2048, 8192]
+        "--batch-sizes", type=int, nargs="+", default=[32, 256, 1024, 2048, 8192]
     )
     parser.add_argument(
         "--busy-size", type=int, default=512, help="matrix size of the busy loop"

@@ -24,9 +24,10 @@ __all__ = [
 
 #: Multiply-adds of one forward pass (rows times the network's weights) from
 #: which ``n_threads="auto"`` leaves torch's threads as they are; below it, one
-#: thread (docs/scaling.rst, "Torch threads in fit and predict": measured on
-#: the paper's network with benchmarks/bench_threads.py).
-AUTO_MIN_WORK = 2**32
+#: thread. For the paper's network (574,533 weights in training, 503,921
+#: deployed) that is training batches of 3,738 rows and predictions on 4,262
+#: rows (docs/scaling.rst, "Torch threads"; benchmarks/bench_threads.py).
+AUTO_MIN_WORK = 2**31
 
 
 def dask_worker_nthreads():
@@ -63,14 +64,16 @@ def auto_torch_threads(work=None):
     :data:`AUTO_MIN_WORK` multiply-adds; for larger ones, torch's setting as
     it is (by default one thread per core).
 
-    Why: a pass through a small network, or a large one on a small batch,
-    takes well under a millisecond per operation, and torch's intra-op threads
-    then cost more in synchronisation than they save. On a quiet 2-core
-    machine one thread was as fast as two up to batches of 256 rows of the
-    paper's network, and when another busy process shared the cores two
-    threads were several times slower than one (docs/scaling.rst). Large
-    passes (``predict`` on thousands of rows, training batches of thousands)
-    keep the threads, which there pay for themselves.
+    Why (benchmarks/bench_threads.py on a 2-core machine, the paper's
+    network): when the machine was otherwise idle, two threads were 1.25x
+    slower than one at training batches of 32 rows, as fast at 256, and
+    1.6-1.9x faster from 512 rows on, and ``predict`` on 4,096 rows 1.85x
+    faster. Beside one other busy 2-thread process, two threads made
+    training 3-6x slower than idle (one thread: 1.4-1.7x) and slower than one
+    thread: 2-4.6x up to batches of 256, 1.6-1.9x at 512 and 1024, 1.2-1.5x
+    from 2048; ``predict`` kept its lead. One thread is taken where the
+    threads gain less when idle than they lose when busy; from about 2,000
+    rows of the paper's network on they keep torch's setting.
 
     Parameters
     ----------
