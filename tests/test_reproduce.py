@@ -650,7 +650,34 @@ def test_report_equals_that_of_the_old_reproduce(tmp_path, monkeypatch):
         if name == "results.md":  # the first line has the wall time
             number = re.compile(rb"partition; \d+ s ")
             ours, golden = (number.sub(b"", text) for text in (ours, golden))
-        assert ours == golden, name
+        assert _same_up_to_rounding(ours, golden), name
+
+
+_NUMBER = re.compile(rb"-?\d+\.\d+(?:e[-+]\d+)?")
+
+
+def _same_up_to_rounding(ours, golden):
+    """Byte-equal, or equal but for the last digits of printed numbers.
+
+    The golden files were written with the newest NumPy; the lowest versions
+    that pyproject.toml allows (NumPy 1.24, SciPy 1.10) sum in another order
+    and compute Student's t quantiles to about 1e-10, which changes the last
+    digits of a CSV's full-precision numbers (or, rarely, the last printed
+    digit of a rounded one). Text and every other number must match.
+    """
+    if ours == golden:
+        return True
+    if _NUMBER.split(ours) != _NUMBER.split(golden):
+        return False
+    a, b = _NUMBER.findall(ours), _NUMBER.findall(golden)
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        decimals = len(min(x, y, key=len).split(b".")[1].split(b"e")[0])
+        tolerance = max(1.01 * 10.0**-decimals, 1e-9 * abs(float(x)))
+        if abs(float(x) - float(y)) > tolerance:
+            return False
+    return True
 
 
 def _known_gains(task, data):
