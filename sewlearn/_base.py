@@ -185,9 +185,12 @@ PARAMETER_DOCS = {
         n_threads : int, "auto" or None, default="auto"
             Torch intra-op threads during ``fit``, ``predict`` and
             ``transform``; the previous setting is restored after each call.
-            "auto": sewlearn's choice for the network and batch size (one
-            thread per task inside a Dask worker). An int: that many threads.
-            None: torch's setting is left as it is.
+            "auto": one thread for passes under ``2**31`` multiply-adds (rows
+            per pass times the network's weights: the paper's network on
+            batches under about 3,700 rows) and inside a Dask worker, torch's
+            setting for larger passes; small networks are no faster with more,
+            and far slower on a shared CPU (docs: "Scaling out"). An
+            int: that many threads. None: torch's setting is left as it is.
         random_state : int, RandomState instance or None, default=None
             Seeds weight initialisation, shuffling and the validation split.
             An int gives the same weights and outputs on the same machine.

@@ -65,15 +65,14 @@ def auto_torch_threads(work=None):
     it is (by default one thread per core).
 
     Why (benchmarks/bench_threads.py on a 2-core machine, the paper's
-    network): when the machine was otherwise idle, two threads were 1.25x
-    slower than one at training batches of 32 rows, as fast at 256, and
-    1.6-1.9x faster from 512 rows on, and ``predict`` on 4,096 rows 1.85x
-    faster. Beside one other busy 2-thread process, two threads made
-    training 3-6x slower than idle (one thread: 1.4-1.7x) and slower than one
-    thread: 2-4.6x up to batches of 256, 1.6-1.9x at 512 and 1024, 1.2-1.5x
-    from 2048; ``predict`` kept its lead. One thread is taken where the
-    threads gain less when idle than they lose when busy; from about 2,000
-    rows of the paper's network on they keep torch's setting.
+    network; docs/scaling.rst): beside one other busy 2-thread process, two
+    threads made a fit 3.8-8.5x slower than on the idle machine up to
+    batches of 2,048 rows (one thread: 1.5-1.75x), and slower than one thread
+    by 5.2x at batch 32 down to about 1.4x at 2,048, while on the idle machine
+    they were 1.0-1.6x faster; at 8,192 rows, 1.2x slower busy and 1.6x
+    faster idle, and ``predict`` on 16,384 rows stayed faster with two
+    threads busy or not. With another process on one core, two threads made
+    fits up to 55x slower than one.
 
     Parameters
     ----------
