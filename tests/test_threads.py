@@ -257,3 +257,24 @@ def test_export_carries_n_threads_and_older_files_load_as_auto(
     np.testing.assert_array_equal(
         old.predict(small_data[0]), est.predict(small_data[0])
     )
+
+
+def test_torch_threads_for_task_auto(monkeypatch):
+    from sewlearn._parallel import AUTO_MIN_WORK, torch_threads_for_task
+
+    original = torch.get_num_threads()
+    torch.set_num_threads(BEFORE)
+    try:
+        with torch_threads_for_task("auto", work=AUTO_MIN_WORK - 1) as n:
+            assert n == torch.get_num_threads() == 1
+        assert torch.get_num_threads() == BEFORE
+        with torch_threads_for_task("auto", work=AUTO_MIN_WORK) as n:
+            assert n == torch.get_num_threads() == BEFORE
+        with torch_threads_for_task("auto") as n:  # no size: a small pass
+            assert n == 1
+        monkeypatch.setattr(sewlearn._parallel, "dask_worker_nthreads", lambda: 2)
+        with torch_threads_for_task("auto", work=AUTO_MIN_WORK) as n:
+            assert n == torch.get_num_threads() == 1
+        assert torch.get_num_threads() == BEFORE
+    finally:
+        torch.set_num_threads(original)
