@@ -229,7 +229,7 @@ def test_get_params_clone_and_pickle_keep_n_threads(small_data, tiny, value):
 def test_estimators_pickled_before_n_threads_load_as_auto(
     seen, small_data, tiny, Estimator
 ):
-    est = _fit(tiny(Estimator, n_threads=2), small_data)
+    est = _fit(tiny(Estimator, n_threads=1), small_data)
     expected = _use(est, small_data[0])
     state = est.__getstate__()
     del state["n_threads"]  # as pickled by a sewlearn without the parameter
