@@ -811,7 +811,10 @@ class _BaseSEW(BaseTorchEstimator):
         codes = torch.from_numpy(self._chunked(self.module_.weak_encoder, X))
         device = next(self.module_.parameters()).device
         bounds, _ = recording_bounds(groups, len(X))
-        with torch.inference_mode():
+        with (
+            self._torch_threads(self.module_.regressor, min(len(X), PREDICT_CHUNK)),
+            torch.inference_mode(),
+        ):
             out = stitched_outputs(
                 self.module_.regressor,
                 codes.to(device),

@@ -158,11 +158,6 @@ def test_sequence_model_fit_uses_n_threads(seen, small_data, tiny):
     assert _threads_in(seen, lambda: est.transform(X)) == {2}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the GRU head's stitched windows in _BaseSEW._forward (sewlearn/_sew.py)"
-    " run outside BaseTorchEstimator._torch_threads",
-)
 def test_sequence_model_predict_uses_n_threads(seen, small_data, tiny):
     X, Xs, y = small_data
     groups = np.repeat([0, 1], 30)
