@@ -145,16 +145,15 @@ def compare(task, seeds, n_labels, methods="all"):
                     teacher="joint" if "joint" in teacher else task["teacher"](),
                     **params,
                 )
+                final = model.steps[-1][1] if hasattr(model, "steps") else model
                 if teacher == "joint on strong code":
                     # The design alternative: a joint teacher that sees the
                     # strong codes only (not a public option).
-                    final = model.steps[-1][1] if hasattr(model, "steps") else model
                     final._joint_view = "strong"
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", WeakTeacherWarning)
                     model.fit(X, y_semi, **task["strong"](S, None))
                 add(f"{name}, {teacher} teacher", task["score"](model))
-                final = model.steps[-1][1] if hasattr(model, "steps") else model
                 if final.teacher_score_ is not None and not params:
                     # SEW's guard: the linear teacher against itself on X.
                     guard.setdefault("SEW teacher", []).append(final.teacher_score_)
